@@ -1,0 +1,21 @@
+//! durable-core: the rules of AWS Lambda durable executions, implemented once.
+//!
+//! The rule modules are plain Rust with native tests; `component` is the thin
+//! `wit-bindgen` adapter that exports them. Nothing here does I/O: time and randomness
+//! are parameters.
+
+pub mod classify;
+#[cfg(target_arch = "wasm32")]
+mod component;
+pub mod error;
+pub mod packed;
+pub mod profile;
+
+pub use error::{CoreError, ErrorKind};
+pub use profile::Profile;
+
+/// Bumped whenever any rule's observable behaviour changes.
+pub const RULES_VERSION: u32 = 1;
+
+/// The WIT package version this crate implements.
+pub const WIT_VERSION: &str = "0.1.0";

@@ -1,0 +1,80 @@
+import os
+from pathlib import Path
+
+import pytest
+import wasmtime
+from wasmtime import component as wc
+
+import durable_core
+from durable_core import _runtime
+from durable_core._runtime import Runtime
+
+FIXTURES = Path(__file__).parent / "fixtures"
+PACKED = ("u32", "u32", "string", "string")
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_the_component_imports_nothing():
+    engine = wasmtime.Engine()
+    component = wc.Component.from_file(engine, str(_runtime.component_path()))
+    ty = component.type
+    assert list(ty.imports(engine)) == []
+    assert set(ty.exports(engine)) == {
+        "durable:core/types@0.1.0",
+        "durable:core/info@0.1.0",
+        "durable:core/classify@0.1.0",
+    }
+
+
+def test_the_packaged_component_is_the_built_one():
+    built = REPO / "build" / "durable_core.wasm"
+    assert _runtime.component_path().read_bytes() == built.read_bytes()
+
+
+def test_core_info_reports_the_contract_version():
+    info = durable_core.core_info()
+    assert info.wit_version == "0.1.0"
+    assert info.rules_version >= 1
+
+
+@pytest.mark.parametrize("path", ["fast", "portable"])
+def test_a_trap_costs_one_call_and_the_next_call_gets_a_fresh_instance(monkeypatch, path):
+    monkeypatch.setenv("DURABLE_CORE_CALL_PATH", path)
+    runtime = Runtime((FIXTURES / "trapping_classify.wat").read_text())
+    call = runtime.call_flat
+    assert call("classify#classify-packed", PACKED, "u32", 0, 500, b"", b"") == 5
+    with pytest.raises(durable_core.ComponentTrapError, match="unreachable") as raised:
+        call("classify#classify-packed", PACKED, "u32", 0, 999, b"", b"")
+    assert raised.value.kind == "trap"
+    assert call("classify#classify-packed", PACKED, "u32", 0, 500, b"", b"") == 5
+    assert runtime.instances_created == 2
+    assert runtime.call_path == path
+
+
+def test_the_compiled_component_is_cached_and_reused(tmp_path, monkeypatch):
+    monkeypatch.setenv("DURABLE_CORE_CACHE_DIR", str(tmp_path))
+    Runtime()
+    artifacts = list(tmp_path.glob("durable-core*")) or list(tmp_path.glob("*.cwasm"))
+    assert len(artifacts) == 1
+    first = artifacts[0].stat().st_mtime_ns
+    runtime = Runtime()  # deserializes: the artifact is not rewritten
+    assert artifacts[0].stat().st_mtime_ns == first
+    assert runtime.call("classify#rules")
+
+
+def test_a_corrupt_cache_entry_is_replaced_not_trusted(tmp_path, monkeypatch):
+    monkeypatch.setenv("DURABLE_CORE_CACHE_DIR", str(tmp_path))
+    Runtime()
+    (artifact,) = tmp_path.glob("*.cwasm")
+    artifact.write_bytes(b"not a compiled component")
+    runtime = Runtime()
+    assert runtime.call("classify#rules")
+    assert artifact.read_bytes() != b"not a compiled component"
+
+
+def test_cache_can_be_turned_off(monkeypatch, tmp_path):
+    monkeypatch.setenv("DURABLE_CORE_CACHE_DIR", "off")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert Runtime().call("classify#rules")
+    assert not any(tmp_path.iterdir())
+    assert os.environ["DURABLE_CORE_CACHE_DIR"] == "off"

@@ -1,0 +1,91 @@
+"""Runs conformance vector files (../shared/spec/vectors.md) through the Python host's public API.
+
+    python vector_runner.py --vectors DIR [--vectors DIR ...]
+
+Prints one JSON object: {"host": "python", "files": [{"file", "suite", "passed", "failures"}]}.
+Exits 0 when it ran, whatever the cases gave; the caller judges.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import durable_core
+
+_MISSING = object()
+
+
+def run_classify(case_input: dict[str, Any]) -> dict[str, Any]:
+    kwargs = {k: case_input[k] for k in ("api", "profile") if k in case_input}
+    result = durable_core.classify_api_error(
+        case_input.get("status"), case_input.get("code"), case_input.get("message"), **kwargs
+    )
+    return {"category": result.category.value, "retryable": result.retryable, "rule": result.rule}
+
+
+SUITES: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {"classify": run_classify}
+
+
+def judge(run: Callable[[dict[str, Any]], dict[str, Any]], case: dict[str, Any]) -> Any:
+    """None when the case passes, else the actual outcome."""
+    expected = case["expected"]
+    try:
+        actual = run(case.get("input", {}))
+    except (TypeError, ValueError) as err:
+        actual = {"error": f"{type(err).__name__}: {err}"}
+        word = expected.get("error")
+        return None if word is not None and word in str(err) else actual
+    if "error" in expected:
+        return actual
+    mismatched = any(actual.get(key, _MISSING) != value for key, value in expected.items())
+    return actual if mismatched else None
+
+
+def run_file(path: Path) -> dict[str, Any]:
+    report: dict[str, Any] = {"file": str(path), "suite": None, "passed": 0, "failures": []}
+    try:
+        document = json.loads(path.read_text())
+        report["suite"] = suite = document["suite"]
+        cases = document["cases"]
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        report["failures"].append({"name": "<unreadable vector file>", "actual": str(err)})
+        return report
+    run = SUITES.get(suite)
+    if run is None:
+        report["failures"].append({"name": f"<unknown suite {suite}>"})
+        return report
+    for case in cases:
+        try:
+            actual = judge(run, case)
+        except Exception as err:  # a crash is a failure of that case, not of the run
+            actual = {"crash": f"{type(err).__name__}: {err}"}
+        if actual is None:
+            report["passed"] += 1
+        else:
+            report["failures"].append(
+                {"name": case.get("name"), "expected": case.get("expected"), "actual": actual}
+            )
+    return report
+
+
+def vector_files(directories: list[str]) -> list[Path]:
+    return [p for d in directories for p in sorted(Path(d).glob("*.json"))]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--vectors", action="append", required=True, metavar="DIR")
+    args = parser.parse_args(argv)
+    files = [run_file(path) for path in vector_files(args.vectors)]
+    json.dump({"host": "python", "files": files}, sys.stdout)
+    print()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

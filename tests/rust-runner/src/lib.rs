@@ -1,0 +1,99 @@
+//! The native (Rust) host of the conformance vectors: the same files, the same verdicts as
+//! the Python and Node hosts, with the core called directly instead of through WebAssembly.
+
+mod classify;
+
+use serde_json::{json, Map, Value};
+use std::path::{Path, PathBuf};
+
+/// What a suite returns for one case: the outcome, or the host's validation error.
+pub type Outcome = Result<Value, String>;
+
+/// Runs one case's `input`.
+type Suite = fn(&Map<String, Value>) -> Outcome;
+
+fn suite(name: &str) -> Option<Suite> {
+    match name {
+        "classify" => Some(classify::run),
+        _ => None,
+    }
+}
+
+/// Every `*.json` file in the directories, sorted per directory.
+pub fn vector_files(dirs: &[String]) -> std::io::Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for dir in dirs {
+        let mut found: Vec<PathBuf> = std::fs::read_dir(dir)?
+            .filter_map(|entry| entry.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|e| e == "json"))
+            .collect();
+        found.sort();
+        files.extend(found);
+    }
+    Ok(files)
+}
+
+pub fn run_dirs(dirs: &[String]) -> std::io::Result<Value> {
+    let files: Vec<Value> = vector_files(dirs)?.iter().map(|p| run_file(p)).collect();
+    Ok(json!({"host": "rust", "files": files}))
+}
+
+pub fn run_file(path: &Path) -> Value {
+    let mut passed = 0;
+    let mut failures = Vec::new();
+    let document: Result<Value, String> = std::fs::read_to_string(path)
+        .map_err(|e| e.to_string())
+        .and_then(|text| serde_json::from_str(&text).map_err(|e| e.to_string()));
+    let suite_name = document
+        .as_ref()
+        .ok()
+        .and_then(|d| d.get("suite"))
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let cases = document
+        .as_ref()
+        .ok()
+        .and_then(|d| d.get("cases"))
+        .and_then(Value::as_array);
+    match (suite_name.as_deref().map(|s| (s, suite(s))), cases) {
+        (Some((_, Some(run))), Some(cases)) => {
+            for case in cases {
+                match judge(run, case) {
+                    None => passed += 1,
+                    Some(actual) => failures.push(json!({
+                        "name": case.get("name"),
+                        "expected": case.get("expected"),
+                        "actual": actual,
+                    })),
+                }
+            }
+        }
+        (Some((name, None)), _) => {
+            failures.push(json!({"name": format!("<unknown suite {name}>")}))
+        }
+        _ => failures.push(json!({
+            "name": "<unreadable vector file>",
+            "actual": document.err().unwrap_or_else(|| "missing suite or cases".to_string()),
+        })),
+    }
+    json!({"file": path.display().to_string(), "suite": suite_name, "passed": passed, "failures": failures})
+}
+
+/// `None` when the case passes, else the actual outcome.
+fn judge(run: Suite, case: &Value) -> Option<Value> {
+    let empty = Map::new();
+    let input = case
+        .get("input")
+        .and_then(Value::as_object)
+        .unwrap_or(&empty);
+    let expected = case.get("expected").and_then(Value::as_object)?;
+    match (run(input), expected.get("error").and_then(Value::as_str)) {
+        (Err(message), Some(word)) if message.contains(word) => None,
+        (Err(message), _) => Some(json!({"error": message})),
+        (Ok(actual), None) => {
+            let matches = expected.iter().all(|(k, v)| actual.get(k) == Some(v));
+            (!matches).then_some(actual)
+        }
+        (Ok(actual), Some(_)) => Some(actual),
+    }
+}

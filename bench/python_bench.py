@@ -1,0 +1,121 @@
+"""Python host benchmark: load time and per-call latency, beside the SDK's own rule.
+
+Run by bench/run (or directly with the project venv). Prints a markdown table; --json prints
+the numbers. Medians of several rounds: the machine is shared and noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+
+ROUNDS = 7
+STALE = ("InvalidParameterValueException", "Invalid checkpoint token: token expired")
+
+
+def per_call_us(fn: Callable[[], object], calls: int = 20_000) -> float:
+    for _ in range(1_000):
+        fn()
+    samples = []
+    for _ in range(ROUNDS):
+        start = time.perf_counter()
+        for _ in range(calls):
+            fn()
+        samples.append((time.perf_counter() - start) / calls * 1e6)
+    return statistics.median(samples)
+
+
+def fresh_process_ms(code: str, env: dict[str, str], runs: int = 9) -> float:
+    samples = []
+    for _ in range(runs):
+        out = subprocess.run(
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+        )
+        samples.append(float(out.stdout.strip()))
+    return statistics.median(samples)
+
+
+IMPORT_AND_CALL = """
+import time
+t = time.perf_counter()
+import durable_core
+durable_core.classify_api_error(500)
+print((time.perf_counter() - t) * 1e3)
+"""
+
+LOAD_ONLY = """
+import time, durable_core._runtime as r, durable_core._fastcall
+t = time.perf_counter()
+r.Runtime()._ensure()
+print((time.perf_counter() - t) * 1e3)
+"""
+
+
+def measure() -> dict[str, float]:
+    import durable_core
+    from aws_durable_execution_sdk_python.exceptions import BotoClientError
+    from durable_core._runtime import Runtime, component_path
+
+    results: dict[str, float] = {"component_bytes": component_path().stat().st_size}
+    # Deployed packages carry bytecode; measure with it, not with per-process compilation.
+    subprocess.run([sys.executable, "-m", "compileall", "-q", component_path().parent], check=True)
+    with tempfile.TemporaryDirectory() as cache:
+        env = {**os.environ, "DURABLE_CORE_CACHE_DIR": cache}
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        results["load_compile_ms"] = fresh_process_ms(
+            LOAD_ONLY, {**env, "DURABLE_CORE_CACHE_DIR": "off"}
+        )
+        fresh_process_ms(LOAD_ONLY, env, runs=1)  # fills the cache
+        results["load_cached_ms"] = fresh_process_ms(LOAD_ONLY, env)
+        results["import_and_first_call_cached_ms"] = fresh_process_ms(IMPORT_AND_CALL, env)
+
+    classify = durable_core.classify_api_error
+    results["classify_fast_us"] = per_call_us(lambda: classify(400, *STALE, profile="python"))
+    results["classify_kms_fast_us"] = per_call_us(
+        lambda: classify(502, "KMSAccessDeniedException", "denied", profile="python")
+    )
+    os.environ["DURABLE_CORE_CALL_PATH"] = "portable"
+    durable_core._runtime._runtime = Runtime()
+    results["classify_portable_us"] = per_call_us(
+        lambda: classify(400, *STALE, profile="python"), calls=5_000
+    )
+    error = {"Code": STALE[0], "Message": STALE[1]}
+    metadata = {"HTTPStatusCode": 400}
+    sdk_rule = BotoClientError._classify_error_category
+    results["sdk_python_native_us"] = per_call_us(lambda: sdk_rule(error, metadata))
+    return results
+
+
+def table(r: dict[str, float]) -> str:
+    rows = [
+        ("component size", f"{r['component_bytes'] / 1024:.1f} KiB", "<= 150 KB"),
+        ("component load, compiled (fresh process)", f"{r['load_compile_ms']:.2f} ms", ""),
+        ("component load, cached (fresh process)", f"{r['load_cached_ms']:.2f} ms", "<= 1 ms"),
+        ("import + first call, cached", f"{r['import_and_first_call_cached_ms']:.1f} ms", ""),
+        ("classify, fast path", f"{r['classify_fast_us']:.2f} us", "<= 10 us"),
+        ("classify (KMS 502), fast path", f"{r['classify_kms_fast_us']:.2f} us", ""),
+        ("classify, portable path (Func.__call__)", f"{r['classify_portable_us']:.2f} us", ""),
+        ("SDK's own rule, native Python", f"{r['sdk_python_native_us']:.2f} us", ""),
+        ("ratio fast path / native", f"{r['classify_fast_us'] / r['sdk_python_native_us']:.0f}x", ""),
+    ]
+    lines = ["| Python host | median | target |", "|---|---|---|"]
+    lines += [f"| {a} | {b} | {c} |" for a, b, c in rows]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--json", action="store_true")
+    results = measure()
+    print(json.dumps(results) if parser.parse_args().json else table(results))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,81 @@
+// Loading the component and keeping one instance per process.
+//
+// The core module is compiled once; the instance is created on first use and dropped after any
+// exception from a component call. jco 1.12's glue would keep calling a trapped instance, but a
+// trap can leave the guest's allocator and stack pointer mid-update, so the next call must get a
+// fresh instance.
+
+import { readFileSync } from 'node:fs';
+import { instantiate } from '../gen/durable_core.js';
+import { DurableCoreError } from './errors.js';
+
+const modules = new Map(); // core module name -> WebAssembly.Module
+let moduleOverride; // test-only, see _test
+let component; // jco's export object of the live instance; undefined until loaded or after a trap
+let coreExports; // the live core instance's raw exports, for _test only
+
+function getCoreModule(name) {
+  if (moduleOverride) return moduleOverride;
+  let module = modules.get(name);
+  if (!module) {
+    module = new WebAssembly.Module(readFileSync(new URL(`../gen/${name}`, import.meta.url)));
+    modules.set(name, module);
+  }
+  return module;
+}
+
+function instantiateCore(module, imports) {
+  const instance = new WebAssembly.Instance(module, imports);
+  coreExports = instance.exports;
+  return instance;
+}
+
+/** The live component, instantiated on first use and again after a trap. */
+export function core() {
+  return component ?? load();
+}
+
+function load() {
+  try {
+    // The component imports nothing, so the import object is empty.
+    component = instantiate(getCoreModule, {}, instantiateCore);
+  } catch (cause) {
+    throw new DurableCoreError(`durable-core could not be loaded: ${cause?.message ?? cause}`, { kind: 'load', cause });
+  }
+  return component;
+}
+
+/** Drops the instance after an exception from component function `fn`; returns the error to throw. */
+export function trapped(fn, cause) {
+  component = undefined;
+  coreExports = undefined;
+  return new DurableCoreError(`durable-core trapped in ${fn}: ${cause?.message ?? cause}`, { kind: 'trap', cause });
+}
+
+/** Calls `body(component)`, turning any exception from it into a trap. For calls off the hot path. */
+export function call(fn, body) {
+  const live = core();
+  try {
+    return body(live);
+  } catch (cause) {
+    throw trapped(fn, cause);
+  }
+}
+
+/**
+ * Test-only hooks. Not part of the public API: the package's exports map does not expose this
+ * module, so only the package's own tests can import it.
+ */
+export const _test = {
+  /** Instantiate `module` instead of the real core module (undefined restores it); drops the instance. */
+  useCoreModule(module) {
+    moduleOverride = module;
+    component = undefined;
+    coreExports = undefined;
+  },
+  /** The live core instance's raw exports (memory, ...), instantiating it if needed. */
+  coreExports() {
+    core();
+    return coreExports;
+  },
+};

@@ -1,0 +1,5 @@
+// durable-core for Node: the rules of AWS Lambda durable executions, from one WebAssembly component.
+
+export { classifyApiError, classifyError, rules } from './classify.js';
+export { coreInfo } from './info.js';
+export { DurableCoreError } from './errors.js';

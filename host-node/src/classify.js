@@ -1,7 +1,8 @@
 // Classification of failed CheckpointDurableExecution / GetDurableExecutionState calls.
 //
 // Every rule, and which category each rule yields, lives in the core. This module validates the
-// input, packs it for the core's flat `classify-packed` entry point (one crossing, no records)
+// input, packs it for the core's flat `classify-packed` entry point (one crossing, no records;
+// lowered by abi.js)
 // and names the rule it returns through the core's own `rules()` table.
 
 import { call, core, trapped } from './component.js';
@@ -96,10 +97,10 @@ function classify(api, status, code, message, profile, fields) {
   else throw wrongType(fields.message, message, 'a string or null');
 
   const byRule = results ?? loadRules();
-  const live = core();
+  const { classifyPacked } = core();
   let rule;
   try {
-    rule = live.classify.classifyPacked(options, status, code, message);
+    rule = classifyPacked(options, status, code, message);
   } catch (cause) {
     throw trapped('classify-packed', cause);
   }

@@ -7,12 +7,14 @@
 
 import { readFileSync } from 'node:fs';
 import { instantiate } from '../gen/durable_core.js';
+import { lowerClassifyPacked } from './abi.js';
 import { DurableCoreError } from './errors.js';
 
 const modules = new Map(); // core module name -> WebAssembly.Module
 let moduleOverride; // test-only, see _test
-let component; // jco's export object of the live instance; undefined until loaded or after a trap
-let coreExports; // the live core instance's raw exports, for _test only
+// The live instance: { root: jco's exports, exports: the core instance's raw exports,
+// classifyPacked: the hot path (abi.js) }. Undefined until first use and after a trap.
+let live;
 
 function getCoreModule(name) {
   if (moduleOverride) return moduleOverride;
@@ -24,39 +26,39 @@ function getCoreModule(name) {
   return module;
 }
 
-function instantiateCore(module, imports) {
-  const instance = new WebAssembly.Instance(module, imports);
-  coreExports = instance.exports;
-  return instance;
-}
-
-/** The live component, instantiated on first use and again after a trap. */
+/** The live instance, created on first use and again after a trap. */
 export function core() {
-  return component ?? load();
+  return live ?? load();
 }
 
 function load() {
+  let exports;
+  const instantiateCore = (module, imports) => {
+    const instance = new WebAssembly.Instance(module, imports);
+    exports = instance.exports;
+    return instance;
+  };
   try {
     // The component imports nothing, so the import object is empty.
-    component = instantiate(getCoreModule, {}, instantiateCore);
+    const root = instantiate(getCoreModule, {}, instantiateCore);
+    live = { root, exports, classifyPacked: lowerClassifyPacked(exports) };
   } catch (cause) {
     throw new DurableCoreError(`durable-core could not be loaded: ${cause?.message ?? cause}`, { kind: 'load', cause });
   }
-  return component;
+  return live;
 }
 
 /** Drops the instance after an exception from component function `fn`; returns the error to throw. */
 export function trapped(fn, cause) {
-  component = undefined;
-  coreExports = undefined;
+  live = undefined;
   return new DurableCoreError(`durable-core trapped in ${fn}: ${cause?.message ?? cause}`, { kind: 'trap', cause });
 }
 
-/** Calls `body(component)`, turning any exception from it into a trap. For calls off the hot path. */
+/** Calls `body(jco's exports)`, turning any exception from it into a trap. For calls off the hot path. */
 export function call(fn, body) {
-  const live = core();
+  const { root } = core();
   try {
-    return body(live);
+    return body(root);
   } catch (cause) {
     throw trapped(fn, cause);
   }
@@ -70,12 +72,10 @@ export const _test = {
   /** Instantiate `module` instead of the real core module (undefined restores it); drops the instance. */
   useCoreModule(module) {
     moduleOverride = module;
-    component = undefined;
-    coreExports = undefined;
+    live = undefined;
   },
-  /** The live core instance's raw exports (memory, ...), instantiating it if needed. */
-  coreExports() {
-    core();
-    return coreExports;
-  },
+  /** The live instance's raw core exports (memory, ...), instantiating it if needed. */
+  coreExports: () => core().exports,
+  /** The live instance's jco glue, to check the hot path against it. */
+  glue: () => core().root,
 };

@@ -1,0 +1,34 @@
+// One cold start, run by bench.mjs in a fresh `node` process; prints its timings (ms) as JSON.
+//   package: import the package, then its first call (compile + instantiate + rule table + call)
+//   phases:  the same work step by step, straight on the generated glue
+
+const mode = process.argv[2];
+const out = {};
+let t = performance.now();
+const lap = (name) => {
+  const now = performance.now();
+  out[name] = now - t;
+  t = now;
+};
+
+if (mode === 'package') {
+  const { classifyApiError } = await import('../src/index.js');
+  lap('import');
+  classifyApiError({ status: 400, code: 'InvalidParameterValueException', message: 'Invalid checkpoint token: x' });
+  lap('firstCall');
+} else if (mode === 'phases') {
+  const { readFileSync } = await import('node:fs');
+  const { instantiate } = await import('../gen/durable_core.js');
+  lap('importGlue');
+  const bytes = readFileSync(new URL('../gen/durable_core.core.wasm', import.meta.url));
+  lap('read');
+  const module = new WebAssembly.Module(bytes);
+  lap('compile');
+  const root = instantiate(() => module, {});
+  lap('instantiate');
+  root.classify.rules();
+  lap('rules');
+} else {
+  throw new Error(`unknown mode ${mode}`);
+}
+process.stdout.write(JSON.stringify(out));

@@ -11,7 +11,8 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
-import { classifyApiError, classifyError, coreInfo } from '../src/index.js';
+import { _test, core } from '../src/component.js';
+import { classifyApiError, classifyError, coreInfo, rules } from '../src/index.js';
 import { sdkClassifier } from './sdk-route.mjs';
 import { classifyTsTwin } from './ts-twin.mjs';
 
@@ -51,6 +52,13 @@ const asAwsError = ({ status, code, message }) => Object.assign(new Error(messag
 const STALE_ERROR = asAwsError(STALE);
 const KMS_ERROR = asAwsError(KMS);
 
+// The raw crossing, options word already packed: through jco's glue (which the package bypasses,
+// see src/abi.js) and through the package's own lowering.
+const PACKED = [0b11100, STALE.status, STALE.code, STALE.message]; // code, message, ts profile
+const glue = _test.glue().classify;
+const { classifyPacked } = core();
+const asCategory = (rule) => rules()[rule].category;
+
 let sdk;
 let sdkSkipped;
 try {
@@ -64,6 +72,8 @@ const subjects = [
   ['classifyApiError', 'KMS 502', () => classifyApiError(KMS).category],
   ['classifyError', 'stale token 400', () => classifyError(STALE_ERROR, { profile: 'ts' }).category],
   ['classifyError', 'KMS 502', () => classifyError(KMS_ERROR, { profile: 'ts' }).category],
+  ['crossing only: src/abi.js lowering', 'stale token 400', () => asCategory(classifyPacked(...PACKED))],
+  ['crossing only: jco 1.12 glue', 'stale token 400', () => asCategory(glue.classifyPacked(...PACKED))],
   ['plain-JS twin (ts rule)', 'stale token 400', () => classifyTsTwin(STALE).category],
   ['plain-JS twin (ts rule)', 'KMS 502', () => classifyTsTwin(KMS).category],
   ...(sdk
@@ -97,7 +107,7 @@ const nsOf = (name, input) => perCall.find((p) => p.name === name && p.input ===
 
 const component = readFileSync(new URL('../../build/durable_core.wasm', import.meta.url));
 const coreModule = readFileSync(new URL('../gen/durable_core.core.wasm', import.meta.url));
-const glue = readFileSync(new URL('../gen/durable_core.js', import.meta.url));
+const glueSource = readFileSync(new URL('../gen/durable_core.js', import.meta.url));
 
 const report = {
   node: process.version,
@@ -107,7 +117,7 @@ const report = {
     componentBytes: component.length,
     componentGzipBytes: gzipSync(component).length,
     coreModuleBytes: coreModule.length,
-    glueBytes: glue.length,
+    glueBytes: glueSource.length,
   },
   coldMs: {
     importPlusFirstCall: totals,

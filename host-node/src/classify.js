@@ -2,8 +2,7 @@
 //
 // Every rule, and which category each rule yields, lives in the core. This module validates the
 // input, packs it for the core's flat `classify-packed` entry point (one crossing, no records;
-// lowered by abi.js)
-// and names the rule it returns through the core's own `rules()` table.
+// lowered by abi.js) and names the rule it returns through the core's own `rules()` table.
 
 import { call, core, trapped } from './component.js';
 import { DurableCoreError, badValue, wrongType } from './errors.js';

@@ -2,6 +2,7 @@
 // hosts embed, and the component imports nothing (the sans-IO guarantee).
 
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { instantiate } from '../gen/durable_core.js';
@@ -60,4 +61,13 @@ test('the transpiled component instantiates with an empty import object', () => 
   const root = instantiate(() => new WebAssembly.Module(coreBytes), {});
   assert.equal(typeof root.info.describe().crateVersion, 'string');
   assert.equal(root.classify.rules().length > 0, true);
+});
+
+test('loads on Node versions without process.getBuiltinModule (before 20.16)', () => {
+  const index = new URL('../src/index.js', import.meta.url).href;
+  const script = `delete process.getBuiltinModule;
+    const { classifyApiError } = await import(${JSON.stringify(index)});
+    process.stdout.write(classifyApiError({ status: 503 }).rule);`;
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+  assert.equal(out, 'server-error');
 });

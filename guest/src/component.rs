@@ -8,10 +8,16 @@ wit_bindgen::generate!({
 
 use exports::durable::core::classify as wit_classify;
 use exports::durable::core::info as wit_info;
+use exports::durable::core::retry as wit_retry;
 use exports::durable::core::types as wit_types;
 
 use crate::classify::{self, Api, ApiFailure, Category, Rule};
+use crate::error::{CoreError, ErrorKind};
 use crate::profile::Profile;
+use crate::retry::{
+    self, Backoff, ConfigSpec, Failure, Outcome, PatternSpec, PatternSyntax, Strategy,
+};
+use std::cell::RefCell;
 
 struct Component;
 
@@ -93,6 +99,254 @@ fn rule_to_wit(rule: Rule) -> wit_classify::Rule {
         Rule::NoHttpResponse => wit_classify::Rule::NoHttpResponse,
         Rule::OtherStatus => wit_classify::Rule::OtherStatus,
         Rule::StateFetchUnclassified => wit_classify::Rule::StateFetchUnclassified,
+    }
+}
+
+impl wit_retry::Guest for Component {
+    fn preset(
+        name: String,
+        profile: wit_types::Profile,
+        interval_seconds: Option<f64>,
+    ) -> Result<wit_retry::StrategyConfig, wit_types::Error> {
+        retry::preset(&name, profile_from_wit(profile), interval_seconds)
+            .map(config_to_wit)
+            .map_err(error_to_wit)
+    }
+
+    fn resolve(
+        config: wit_retry::StrategyConfig,
+        profile: wit_types::Profile,
+    ) -> Result<wit_retry::EffectiveConfig, wit_types::Error> {
+        let s = Strategy::new(&config_from_wit(config), profile_from_wit(profile))
+            .map_err(error_to_wit)?;
+        Ok(wit_retry::EffectiveConfig {
+            backoff: backoff_to_wit(s.backoff),
+            max_attempts: s.max_attempts,
+            initial_delay_seconds: s.initial_delay_seconds,
+            max_delay_seconds: s.max_delay_seconds,
+            backoff_rate: s.backoff_rate,
+            increment_seconds: s.increment_seconds,
+            jitter: s.jitter.name().to_string(),
+            retries_every_error: s.retries_every_error,
+        })
+    }
+
+    fn decide(
+        config: wit_retry::StrategyConfig,
+        profile: wit_types::Profile,
+        attempts_made: f64,
+        random: f64,
+        message: String,
+        error_types: Vec<String>,
+    ) -> Result<wit_retry::Decision, wit_types::Error> {
+        let strategy = Strategy::new(&config_from_wit(config), profile_from_wit(profile))
+            .map_err(error_to_wit)?;
+        decide_with(&strategy, attempts_made, random, &message, &error_types)
+    }
+
+    fn register(
+        config: wit_retry::StrategyConfig,
+        profile: wit_types::Profile,
+    ) -> Result<u32, wit_types::Error> {
+        let strategy = Strategy::new(&config_from_wit(config), profile_from_wit(profile))
+            .map_err(error_to_wit)?;
+        REGISTRY.with(|r| r.borrow_mut().insert(strategy))
+    }
+
+    fn release(strategy: u32) {
+        REGISTRY.with(|r| r.borrow_mut().remove(strategy));
+    }
+
+    fn decide_registered(
+        strategy: u32,
+        attempts_made: f64,
+        random: f64,
+        message: String,
+        error_types: Vec<String>,
+    ) -> Result<wit_retry::Decision, wit_types::Error> {
+        REGISTRY.with(|r| {
+            let registry = r.borrow();
+            let strategy = registry.get(strategy)?;
+            decide_with(strategy, attempts_made, random, &message, &error_types)
+        })
+    }
+
+    fn decide_packed(
+        strategy: u32,
+        attempts_made: f64,
+        random: f64,
+        message: String,
+        error_types: String,
+    ) -> u64 {
+        const REJECTED: u64 = 3;
+        let types: Vec<&str> = error_types.split('\n').filter(|t| !t.is_empty()).collect();
+        REGISTRY.with(|r| {
+            let registry = r.borrow();
+            let Ok(strategy) = registry.get(strategy) else {
+                return REJECTED;
+            };
+            let failure = Failure {
+                attempts_made,
+                random,
+                message: &message,
+                error_types: &types,
+            };
+            match strategy.decide(&failure) {
+                Ok(d) => (d.delay_seconds << 2) | outcome_bits(d.outcome),
+                Err(_) => REJECTED,
+            }
+        })
+    }
+}
+
+fn outcome_bits(outcome: Outcome) -> u64 {
+    match outcome {
+        Outcome::Retry => 0,
+        Outcome::AttemptsExhausted => 1,
+        Outcome::NotRetryable => 2,
+    }
+}
+
+fn decide_with(
+    strategy: &Strategy,
+    attempts_made: f64,
+    random: f64,
+    message: &str,
+    error_types: &[String],
+) -> Result<wit_retry::Decision, wit_types::Error> {
+    let types: Vec<&str> = error_types.iter().map(String::as_str).collect();
+    let d = strategy
+        .decide(&Failure {
+            attempts_made,
+            random,
+            message,
+            error_types: &types,
+        })
+        .map_err(error_to_wit)?;
+    Ok(wit_retry::Decision {
+        outcome: match d.outcome {
+            Outcome::Retry => wit_retry::Outcome::Retry,
+            Outcome::AttemptsExhausted => wit_retry::Outcome::AttemptsExhausted,
+            Outcome::NotRetryable => wit_retry::Outcome::NotRetryable,
+        },
+        delay_seconds: d.delay_seconds,
+    })
+}
+
+/// Registered strategies, by handle. Adapter state, not a rule: it lets hosts compile a
+/// strategy (its regexes included) once and decide with four flat values.
+#[derive(Default)]
+struct Registry {
+    slots: Vec<Option<Strategy>>,
+}
+
+impl Registry {
+    fn insert(&mut self, strategy: Strategy) -> Result<u32, wit_types::Error> {
+        let index = match self.slots.iter().position(Option::is_none) {
+            Some(free) => free,
+            None => {
+                self.slots.push(None);
+                self.slots.len() - 1
+            }
+        };
+        if let Some(slot) = self.slots.get_mut(index) {
+            *slot = Some(strategy);
+        }
+        u32::try_from(index).map_err(|_| {
+            error_to_wit(CoreError::out_of_range(
+                "strategy",
+                index,
+                "too many registered strategies",
+            ))
+        })
+    }
+
+    fn remove(&mut self, handle: u32) {
+        if let Some(slot) = self.slots.get_mut(handle as usize) {
+            *slot = None;
+        }
+    }
+
+    fn get(&self, handle: u32) -> Result<&Strategy, wit_types::Error> {
+        self.slots
+            .get(handle as usize)
+            .and_then(Option::as_ref)
+            .ok_or_else(|| {
+                error_to_wit(CoreError::invalid(
+                    "strategy",
+                    handle,
+                    "no strategy is registered under this handle",
+                ))
+            })
+    }
+}
+
+thread_local! {
+    static REGISTRY: RefCell<Registry> = RefCell::new(Registry::default());
+}
+
+fn config_from_wit(c: wit_retry::StrategyConfig) -> ConfigSpec {
+    ConfigSpec {
+        backoff: match c.backoff {
+            wit_retry::Backoff::Exponential => Backoff::Exponential,
+            wit_retry::Backoff::Linear => Backoff::Linear,
+        },
+        max_attempts: c.max_attempts,
+        initial_delay_seconds: c.initial_delay_seconds,
+        max_delay_seconds: c.max_delay_seconds,
+        backoff_rate: c.backoff_rate,
+        increment_seconds: c.increment_seconds,
+        jitter: c.jitter,
+        retryable_errors: c.retryable_errors.map(|list| {
+            list.into_iter()
+                .map(|p| PatternSpec {
+                    syntax: match p.syntax {
+                        wit_retry::PatternSyntax::Substring => PatternSyntax::Substring,
+                        wit_retry::PatternSyntax::PythonRegex => PatternSyntax::PythonRegex,
+                        wit_retry::PatternSyntax::JsRegex => PatternSyntax::JsRegex,
+                    },
+                    source: p.source,
+                    flags: p.flags,
+                })
+                .collect()
+        }),
+        retryable_error_types: c.retryable_error_types,
+    }
+}
+
+fn config_to_wit(c: ConfigSpec) -> wit_retry::StrategyConfig {
+    wit_retry::StrategyConfig {
+        backoff: backoff_to_wit(c.backoff),
+        max_attempts: c.max_attempts,
+        initial_delay_seconds: c.initial_delay_seconds,
+        max_delay_seconds: c.max_delay_seconds,
+        backoff_rate: c.backoff_rate,
+        increment_seconds: c.increment_seconds,
+        jitter: c.jitter,
+        // Presets carry no filters.
+        retryable_errors: None,
+        retryable_error_types: None,
+    }
+}
+
+fn backoff_to_wit(b: Backoff) -> wit_retry::Backoff {
+    match b {
+        Backoff::Exponential => wit_retry::Backoff::Exponential,
+        Backoff::Linear => wit_retry::Backoff::Linear,
+    }
+}
+
+fn error_to_wit(e: CoreError) -> wit_types::Error {
+    wit_types::Error {
+        kind: match e.kind {
+            ErrorKind::InvalidValue => wit_types::ErrorKind::InvalidValue,
+            ErrorKind::OutOfRange => wit_types::ErrorKind::OutOfRange,
+            ErrorKind::Malformed => wit_types::ErrorKind::Malformed,
+            ErrorKind::Missing => wit_types::ErrorKind::Missing,
+        },
+        field: e.field,
+        value: e.value,
+        message: e.message,
     }
 }
 

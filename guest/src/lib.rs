@@ -10,6 +10,7 @@ mod component;
 pub mod error;
 pub mod packed;
 pub mod profile;
+pub mod retry;
 
 pub use error::{CoreError, ErrorKind};
 pub use profile::Profile;

@@ -28,7 +28,49 @@ def run_classify(case_input: dict[str, Any]) -> dict[str, Any]:
     return {"category": result.category.value, "retryable": result.retryable, "rule": result.rule}
 
 
-SUITES: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {"classify": run_classify}
+_CONFIG_FIELDS = {
+    "max_attempts": "max_attempts",
+    "initial_delay_seconds": "initial_delay",
+    "max_delay_seconds": "max_delay",
+    "backoff_rate": "backoff_rate",
+    "increment_seconds": "increment",
+    "jitter": "jitter",
+    "retryable_error_types": "retryable_error_types",
+}
+
+
+def run_retry(case_input: dict[str, Any]) -> dict[str, Any]:
+    from durable_core import retry
+
+    if "preset" in case_input:
+        spec = case_input["preset"]
+        config: Any = retry.preset(spec["name"], spec.get("interval_seconds"))
+    else:
+        raw = case_input.get("config", {})
+        # Vectors speak the core's language (patterns as syntax/source/flags triples), so the
+        # configuration is built directly rather than through exponential()/linear().
+        patterns = raw.get("retryable_errors")
+        config = retry.StrategyConfig(
+            backoff=raw.get("backoff", "exponential"),
+            retryable_errors=None
+            if patterns is None
+            else tuple((p["syntax"], p["source"], p.get("flags", "")) for p in patterns),
+            **{ours: raw.get(theirs) for theirs, ours in _CONFIG_FIELDS.items()},
+        )
+    strategy = retry.Strategy(config, profile=case_input.get("profile", "unified"))
+    decision = strategy.decide(
+        case_input.get("attempts_made"),
+        message=case_input.get("message", ""),
+        error_types=case_input.get("error_types", []),
+        random=case_input.get("random", 0.0),
+    )
+    return {"outcome": decision.outcome, "delay_seconds": decision.delay_seconds}
+
+
+SUITES: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    "classify": run_classify,
+    "retry": run_retry,
+}
 
 
 def judge(run: Callable[[dict[str, Any]], dict[str, Any]], case: dict[str, Any]) -> Any:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from . import aws, retry
 from ._runtime import runtime
 from ._types import Profile
 from .classify import Api, Category, Classification, classify_api_error, classify_exception, rules
@@ -37,8 +38,10 @@ __all__ = [
     "InvalidInputError",
     "InvalidTypeError",
     "Profile",
+    "aws",
     "classify_api_error",
     "classify_exception",
     "core_info",
+    "retry",
     "rules",
 ]

@@ -102,6 +102,19 @@ class Runtime:
         self._instance: _Instance | None = None
 
     @property
+    def lock(self) -> threading.RLock:
+        """Held around every call; hold it to make several calls one unit."""
+        return self._lock
+
+    @property
+    def generation(self) -> int:
+        """Which instance is live (it changes when a trap forced a new one). State kept inside
+        the instance, such as registered strategies, belongs to one generation."""
+        with self._lock:
+            self._ensure()
+            return self.instances_created
+
+    @property
     def call_path(self) -> str:
         with self._lock:
             return self._ensure().call_path

@@ -2,6 +2,7 @@
 //! the Python and Node hosts, with the core called directly instead of through WebAssembly.
 
 mod classify;
+mod retry;
 
 use serde_json::{json, Map, Value};
 use std::path::{Path, PathBuf};
@@ -15,6 +16,7 @@ type Suite = fn(&Map<String, Value>) -> Outcome;
 fn suite(name: &str) -> Option<Suite> {
     match name {
         "classify" => Some(classify::run),
+        "retry" => Some(retry::run),
         _ => None,
     }
 }

@@ -9,6 +9,7 @@ wit_bindgen::generate!({
 use exports::durable::core::classify as wit_classify;
 use exports::durable::core::info as wit_info;
 use exports::durable::core::retry as wit_retry;
+use exports::durable::core::step as wit_step;
 use exports::durable::core::types as wit_types;
 
 use crate::classify::{self, Api, ApiFailure, Category, Rule};
@@ -347,6 +348,35 @@ fn error_to_wit(e: CoreError) -> wit_types::Error {
         field: e.field,
         value: e.value,
         message: e.message,
+    }
+}
+
+impl wit_step::Guest for Component {
+    fn operation_id(
+        profile: wit_types::Profile,
+        parent: Option<String>,
+        counter: u32,
+    ) -> Result<wit_step::DerivedId, wit_types::Error> {
+        crate::step::ids::operation_id(profile_from_wit(profile), parent.as_deref(), counter)
+            .map(|d| wit_step::DerivedId {
+                step_id: d.step_id,
+                id: d.id,
+            })
+            .map_err(error_to_wit)
+    }
+
+    fn begin(request: String) -> String {
+        REGISTRY.with(|r| {
+            let registry = r.borrow();
+            crate::step::api::begin_json(&request, &|h| registry.get(h).ok())
+        })
+    }
+
+    fn complete(request: String) -> String {
+        REGISTRY.with(|r| {
+            let registry = r.borrow();
+            crate::step::api::complete_json(&request, &|h| registry.get(h).ok())
+        })
     }
 }
 

@@ -8,9 +8,11 @@ pub mod classify;
 #[cfg(target_arch = "wasm32")]
 mod component;
 pub mod error;
+pub mod json;
 pub mod packed;
 pub mod profile;
 pub mod retry;
+pub mod step;
 
 pub use error::{CoreError, ErrorKind};
 pub use profile::Profile;

@@ -7,6 +7,7 @@
 
 mod config;
 mod delay;
+pub mod json;
 mod pattern;
 mod presets;
 

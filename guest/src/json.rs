@@ -1,0 +1,412 @@
+//! A small JSON reader and writer for the step interface's JSON-in/JSON-out calls.
+//!
+//! Hand-written to keep the component small. The reader never panics: malformed text, deep
+//! nesting and lone surrogates are errors naming where they are. The writer produces compact
+//! JSON in the key order it is given, escaping like Python's `json.dumps` (ASCII only) or
+//! JavaScript's `JSON.stringify` (raw UTF-8).
+
+use crate::error::{CoreError, ErrorKind};
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Json {
+    Null,
+    Bool(bool),
+    Number(f64),
+    String(String),
+    Array(Vec<Json>),
+    /// Keys in document order; a repeated key keeps its last value (as both SDKs' parsers do).
+    Object(Vec<(String, Json)>),
+}
+
+const MAX_DEPTH: usize = 64;
+
+impl Json {
+    pub fn get(&self, key: &str) -> Option<&Json> {
+        match self {
+            Json::Object(fields) => fields.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    /// The value, treating an explicit `null` like an absent key.
+    pub fn field(&self, key: &str) -> Option<&Json> {
+        self.get(key).filter(|v| **v != Json::Null)
+    }
+
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Json::Null => "null",
+            Json::Bool(_) => "a boolean",
+            Json::Number(_) => "a number",
+            Json::String(_) => "a string",
+            Json::Array(_) => "an array",
+            Json::Object(_) => "an object",
+        }
+    }
+}
+
+pub fn parse(field: &str, text: &str) -> Result<Json, CoreError> {
+    let mut reader = Reader {
+        field,
+        bytes: text.as_bytes(),
+        text,
+        pos: 0,
+    };
+    let value = reader.value(0)?;
+    reader.skip_space();
+    if reader.pos != reader.bytes.len() {
+        return Err(reader.error("unexpected text after the JSON value"));
+    }
+    Ok(value)
+}
+
+struct Reader<'a> {
+    field: &'a str,
+    bytes: &'a [u8],
+    text: &'a str,
+    pos: usize,
+}
+
+impl Reader<'_> {
+    fn error(&self, what: &str) -> CoreError {
+        CoreError::new(
+            ErrorKind::Malformed,
+            self.field,
+            format!("at byte {}", self.pos),
+            &format!("malformed JSON: {what}"),
+        )
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.pos).copied()
+    }
+
+    fn skip_space(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            self.pos += 1;
+        }
+    }
+
+    fn expect(&mut self, literal: &str) -> Result<(), CoreError> {
+        if self.bytes.get(self.pos..self.pos + literal.len()) == Some(literal.as_bytes()) {
+            self.pos += literal.len();
+            Ok(())
+        } else {
+            Err(self.error(&format!("expected {literal}")))
+        }
+    }
+
+    fn value(&mut self, depth: usize) -> Result<Json, CoreError> {
+        if depth > MAX_DEPTH {
+            return Err(self.error("nested more than 64 levels deep"));
+        }
+        self.skip_space();
+        match self.peek() {
+            Some(b'n') => self.expect("null").map(|()| Json::Null),
+            Some(b't') => self.expect("true").map(|()| Json::Bool(true)),
+            Some(b'f') => self.expect("false").map(|()| Json::Bool(false)),
+            Some(b'"') => self.string().map(Json::String),
+            Some(b'[') => self.array(depth),
+            Some(b'{') => self.object(depth),
+            Some(b'-' | b'0'..=b'9') => self.number(),
+            _ => Err(self.error("expected a value")),
+        }
+    }
+
+    fn array(&mut self, depth: usize) -> Result<Json, CoreError> {
+        self.pos += 1;
+        let mut items = Vec::new();
+        self.skip_space();
+        if self.peek() == Some(b']') {
+            self.pos += 1;
+            return Ok(Json::Array(items));
+        }
+        loop {
+            items.push(self.value(depth + 1)?);
+            self.skip_space();
+            match self.peek() {
+                Some(b',') => self.pos += 1,
+                Some(b']') => {
+                    self.pos += 1;
+                    return Ok(Json::Array(items));
+                }
+                _ => return Err(self.error("expected , or ]")),
+            }
+        }
+    }
+
+    fn object(&mut self, depth: usize) -> Result<Json, CoreError> {
+        self.pos += 1;
+        let mut fields = Vec::new();
+        self.skip_space();
+        if self.peek() == Some(b'}') {
+            self.pos += 1;
+            return Ok(Json::Object(fields));
+        }
+        loop {
+            self.skip_space();
+            if self.peek() != Some(b'"') {
+                return Err(self.error("expected a key"));
+            }
+            let key = self.string()?;
+            self.skip_space();
+            self.expect(":")?;
+            fields.push((key, self.value(depth + 1)?));
+            self.skip_space();
+            match self.peek() {
+                Some(b',') => self.pos += 1,
+                Some(b'}') => {
+                    self.pos += 1;
+                    return Ok(Json::Object(fields));
+                }
+                _ => return Err(self.error("expected , or }")),
+            }
+        }
+    }
+
+    fn number(&mut self) -> Result<Json, CoreError> {
+        let start = self.pos;
+        if self.peek() == Some(b'-') {
+            self.pos += 1;
+        }
+        let digits = |r: &mut Self| {
+            let from = r.pos;
+            while matches!(r.peek(), Some(b'0'..=b'9')) {
+                r.pos += 1;
+            }
+            r.pos - from
+        };
+        let int_start = self.pos;
+        let int_digits = digits(self);
+        if int_digits == 0 || (int_digits > 1 && self.bytes.get(int_start) == Some(&b'0')) {
+            return Err(self.error("invalid number"));
+        }
+        if self.peek() == Some(b'.') {
+            self.pos += 1;
+            if digits(self) == 0 {
+                return Err(self.error("invalid number"));
+            }
+        }
+        if matches!(self.peek(), Some(b'e' | b'E')) {
+            self.pos += 1;
+            if matches!(self.peek(), Some(b'+' | b'-')) {
+                self.pos += 1;
+            }
+            if digits(self) == 0 {
+                return Err(self.error("invalid number"));
+            }
+        }
+        self.text
+            .get(start..self.pos)
+            .and_then(|s| s.parse::<f64>().ok())
+            .filter(|n| n.is_finite())
+            .map(Json::Number)
+            .ok_or_else(|| self.error("number out of range"))
+    }
+
+    fn string(&mut self) -> Result<String, CoreError> {
+        self.pos += 1;
+        let mut out = String::new();
+        loop {
+            let start = self.pos;
+            while matches!(self.peek(), Some(b) if b != b'"' && b != b'\\' && b >= 0x20) {
+                self.pos += 1;
+            }
+            // The input is a &str and we stopped at an ASCII byte, so this is a char boundary.
+            out.push_str(self.text.get(start..self.pos).unwrap_or_default());
+            match self.peek() {
+                Some(b'"') => {
+                    self.pos += 1;
+                    return Ok(out);
+                }
+                Some(b'\\') => {
+                    self.pos += 1;
+                    let escaped = self.escape()?;
+                    out.push(escaped);
+                }
+                Some(_) => return Err(self.error("control character in a string")),
+                None => return Err(self.error("unterminated string")),
+            }
+        }
+    }
+
+    fn escape(&mut self) -> Result<char, CoreError> {
+        let c = self
+            .peek()
+            .ok_or_else(|| self.error("unterminated escape"))?;
+        self.pos += 1;
+        Ok(match c {
+            b'"' => '"',
+            b'\\' => '\\',
+            b'/' => '/',
+            b'b' => '\u{8}',
+            b'f' => '\u{c}',
+            b'n' => '\n',
+            b'r' => '\r',
+            b't' => '\t',
+            b'u' => {
+                let high = self.hex4()?;
+                let code = if (0xD800..0xDC00).contains(&high) {
+                    self.expect("\\u")
+                        .map_err(|_| self.error("lone surrogate"))?;
+                    let low = self.hex4()?;
+                    if !(0xDC00..0xE000).contains(&low) {
+                        return Err(self.error("lone surrogate"));
+                    }
+                    0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00)
+                } else {
+                    high
+                };
+                char::from_u32(code).ok_or_else(|| self.error("lone surrogate"))?
+            }
+            _ => return Err(self.error("invalid escape")),
+        })
+    }
+
+    fn hex4(&mut self) -> Result<u32, CoreError> {
+        let digits = self
+            .text
+            .get(self.pos..self.pos + 4)
+            .ok_or_else(|| self.error("short \\u escape"))?;
+        let value =
+            u32::from_str_radix(digits, 16).map_err(|_| self.error("invalid \\u escape"))?;
+        self.pos += 4;
+        Ok(value)
+    }
+}
+
+/// Compact JSON, keys in insertion order.
+pub struct Writer {
+    out: String,
+    /// Python's `json.dumps` default: escape everything outside ASCII.
+    ascii_only: bool,
+}
+
+impl Writer {
+    pub fn new(ascii_only: bool) -> Self {
+        Writer {
+            out: String::new(),
+            ascii_only,
+        }
+    }
+
+    pub fn finish(self) -> String {
+        self.out
+    }
+
+    pub fn raw(&mut self, text: &str) {
+        self.out.push_str(text);
+    }
+
+    pub fn string(&mut self, s: &str) {
+        self.out.push('"');
+        for c in s.chars() {
+            match c {
+                '"' => self.out.push_str("\\\""),
+                '\\' => self.out.push_str("\\\\"),
+                '\n' => self.out.push_str("\\n"),
+                '\r' => self.out.push_str("\\r"),
+                '\t' => self.out.push_str("\\t"),
+                '\u{8}' => self.out.push_str("\\b"),
+                '\u{c}' => self.out.push_str("\\f"),
+                c if (c as u32) < 0x20 || (self.ascii_only && !c.is_ascii()) => {
+                    let mut units = [0u16; 2];
+                    for unit in c.encode_utf16(&mut units) {
+                        self.out.push_str(&format!("\\u{unit:04x}"));
+                    }
+                }
+                c => self.out.push(c),
+            }
+        }
+        self.out.push('"');
+    }
+
+    pub fn value(&mut self, value: &Json) {
+        match value {
+            Json::Null => self.raw("null"),
+            Json::Bool(b) => self.raw(if *b { "true" } else { "false" }),
+            Json::Number(n) => self.number(*n),
+            Json::String(s) => self.string(s),
+            Json::Array(items) => {
+                self.raw("[");
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        self.raw(",");
+                    }
+                    self.value(item);
+                }
+                self.raw("]");
+            }
+            Json::Object(fields) => {
+                self.raw("{");
+                for (i, (k, v)) in fields.iter().enumerate() {
+                    if i > 0 {
+                        self.raw(",");
+                    }
+                    self.string(k);
+                    self.raw(":");
+                    self.value(v);
+                }
+                self.raw("}");
+            }
+        }
+    }
+
+    /// Integers print without a fraction, as both languages print them.
+    pub fn number(&mut self, n: f64) {
+        if n.fract() == 0.0 && n.abs() < 9.007_199_254_740_992e15 {
+            self.out.push_str(&format!("{}", n as i64));
+        } else {
+            self.out.push_str(&format!("{n}"));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_nested_values_and_escapes_per_dialect() {
+        let text = r#"{"a":[1,2.5,-3e2,true,null],"b":"x\"\u00e9\ud83d\ude00\n"}"#;
+        let value = parse("input", text);
+        assert!(value.is_ok());
+        let value = value.unwrap_or(Json::Null);
+        let mut js = Writer::new(false);
+        js.value(&value);
+        assert_eq!(
+            js.finish(),
+            "{\"a\":[1,2.5,-300,true,null],\"b\":\"x\\\"é😀\\n\"}"
+        );
+        let mut py = Writer::new(true);
+        py.value(&value);
+        assert_eq!(
+            py.finish(),
+            "{\"a\":[1,2.5,-300,true,null],\"b\":\"x\\\"\\u00e9\\ud83d\\ude00\\n\"}"
+        );
+    }
+
+    #[test]
+    fn malformed_input_is_an_error_not_a_panic() {
+        for bad in [
+            "",
+            "{",
+            "[1,]",
+            "{\"a\" 1}",
+            "01",
+            "1.",
+            "\"\\ud800\"",
+            "\"\\x\"",
+            "nul",
+            "1 2",
+            "\"\u{1}\"",
+            "1e999",
+        ] {
+            let err = parse("operation", bad);
+            assert!(err.is_err(), "{bad:?} parsed");
+            assert_eq!(err.err().map(|e| e.field), Some("operation".to_string()));
+        }
+        let deep = "[".repeat(100) + &"]".repeat(100);
+        assert!(parse("operation", &deep).is_err());
+    }
+}

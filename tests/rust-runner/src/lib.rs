@@ -3,6 +3,7 @@
 
 mod classify;
 mod retry;
+mod step;
 
 use serde_json::{json, Map, Value};
 use std::path::{Path, PathBuf};
@@ -17,6 +18,8 @@ fn suite(name: &str) -> Option<Suite> {
     match name {
         "classify" => Some(classify::run),
         "retry" => Some(retry::run),
+        "step" => Some(step::run),
+        "operation-id" => Some(step::run_operation_id),
         _ => None,
     }
 }

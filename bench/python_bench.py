@@ -36,7 +36,11 @@ def fresh_process_ms(code: str, env: dict[str, str], runs: int = 9) -> float:
     samples = []
     for _ in range(runs):
         out = subprocess.run(
-            [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+            [sys.executable, "-c", code],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
         )
         samples.append(float(out.stdout.strip()))
     return statistics.median(samples)
@@ -65,7 +69,9 @@ def measure() -> dict[str, float]:
 
     results: dict[str, float] = {"component_bytes": component_path().stat().st_size}
     # Deployed packages carry bytecode; measure with it, not with per-process compilation.
-    subprocess.run([sys.executable, "-m", "compileall", "-q", component_path().parent], check=True)
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", component_path().parent], check=True
+    )
     with tempfile.TemporaryDirectory() as cache:
         env = {**os.environ, "DURABLE_CORE_CACHE_DIR": cache}
         env.pop("PYTHONDONTWRITEBYTECODE", None)
@@ -74,10 +80,14 @@ def measure() -> dict[str, float]:
         )
         fresh_process_ms(LOAD_ONLY, env, runs=1)  # fills the cache
         results["load_cached_ms"] = fresh_process_ms(LOAD_ONLY, env)
-        results["import_and_first_call_cached_ms"] = fresh_process_ms(IMPORT_AND_CALL, env)
+        results["import_and_first_call_cached_ms"] = fresh_process_ms(
+            IMPORT_AND_CALL, env
+        )
 
     classify = durable_core.classify_api_error
-    results["classify_fast_us"] = per_call_us(lambda: classify(400, *STALE, profile="python"))
+    results["classify_fast_us"] = per_call_us(
+        lambda: classify(400, *STALE, profile="python")
+    )
     results["classify_kms_fast_us"] = per_call_us(
         lambda: classify(502, "KMSAccessDeniedException", "denied", profile="python")
     )
@@ -90,20 +100,89 @@ def measure() -> dict[str, float]:
     metadata = {"HTTPStatusCode": 400}
     sdk_rule = BotoClientError._classify_error_category
     results["sdk_python_native_us"] = per_call_us(lambda: sdk_rule(error, metadata))
+    del os.environ["DURABLE_CORE_CALL_PATH"]
+    durable_core._runtime._runtime = Runtime()  # back to the fast path
+    results.update(measure_retry())
     return results
+
+
+def measure_retry() -> dict[str, float]:
+    """Per-decision latency: durable-core's strategy against the SDK's own, same config."""
+    from aws_durable_execution_sdk_python.config import Duration, JitterStrategy
+    from aws_durable_execution_sdk_python.retries import (
+        RetryStrategyConfig,
+        create_retry_strategy,
+    )
+    from durable_core import aws, retry
+
+    error = TimeoutError("upstream timed out")
+    config = retry.exponential(
+        max_attempts=5,
+        initial_delay=2,
+        backoff_rate=3,
+        jitter="FULL",
+        retryable_errors=["timed"],
+    )
+    strategy = retry.Strategy(config, profile="python")
+    adapter = aws.retry_strategy(config)
+    sdk = create_retry_strategy(
+        RetryStrategyConfig(
+            max_attempts=5,
+            initial_delay=Duration.from_seconds(2),
+            backoff_rate=3,
+            jitter_strategy=JitterStrategy.FULL,
+            retryable_errors=["timed"],
+        )
+    )
+    return {
+        "retry_decide_us": per_call_us(lambda: strategy.decide(2, error=error)),
+        "retry_adapter_us": per_call_us(lambda: adapter(error, 2)),
+        "retry_sdk_native_us": per_call_us(lambda: sdk(error, 2)),
+    }
 
 
 def table(r: dict[str, float]) -> str:
     rows = [
         ("component size", f"{r['component_bytes'] / 1024:.1f} KiB", "<= 150 KB"),
-        ("component load, compiled (fresh process)", f"{r['load_compile_ms']:.2f} ms", ""),
-        ("component load, cached (fresh process)", f"{r['load_cached_ms']:.2f} ms", "<= 1 ms"),
-        ("import + first call, cached", f"{r['import_and_first_call_cached_ms']:.1f} ms", ""),
+        (
+            "component load, compiled (fresh process)",
+            f"{r['load_compile_ms']:.2f} ms",
+            "",
+        ),
+        (
+            "component load, cached (fresh process)",
+            f"{r['load_cached_ms']:.2f} ms",
+            "<= 1 ms",
+        ),
+        (
+            "import + first call, cached",
+            f"{r['import_and_first_call_cached_ms']:.1f} ms",
+            "",
+        ),
         ("classify, fast path", f"{r['classify_fast_us']:.2f} us", "<= 10 us"),
         ("classify (KMS 502), fast path", f"{r['classify_kms_fast_us']:.2f} us", ""),
-        ("classify, portable path (Func.__call__)", f"{r['classify_portable_us']:.2f} us", ""),
+        (
+            "classify, portable path (Func.__call__)",
+            f"{r['classify_portable_us']:.2f} us",
+            "",
+        ),
         ("SDK's own rule, native Python", f"{r['sdk_python_native_us']:.2f} us", ""),
-        ("ratio fast path / native", f"{r['classify_fast_us'] / r['sdk_python_native_us']:.0f}x", ""),
+        (
+            "ratio fast path / native",
+            f"{r['classify_fast_us'] / r['sdk_python_native_us']:.0f}x",
+            "",
+        ),
+        ("retry decision, Strategy.decide", f"{r['retry_decide_us']:.2f} us", ""),
+        (
+            "retry decision, aws.retry_strategy adapter",
+            f"{r['retry_adapter_us']:.2f} us",
+            "",
+        ),
+        (
+            "SDK's own create_retry_strategy, native",
+            f"{r['retry_sdk_native_us']:.2f} us",
+            "",
+        ),
     ]
     lines = ["| Python host | median | target |", "|---|---|---|"]
     lines += [f"| {a} | {b} | {c} |" for a, b, c in rows]

@@ -357,7 +357,8 @@ impl Writer {
         if n.fract() == 0.0 && n.abs() < 9.007_199_254_740_992e15 {
             self.out.push_str(&format!("{}", n as i64));
         } else {
-            self.out.push_str(&format!("{n}"));
+            // Only host-supplied fractional times reach here; see error::number_text.
+            self.out.push_str(&crate::error::number_text(n));
         }
     }
 }

@@ -165,7 +165,11 @@ pub(super) fn whole_number(field: &str, value: f64, min: f64) -> Result<f64, Cor
         Err(CoreError::out_of_range(
             field,
             value,
-            &format!("must be a whole number from {min} to {}", u32::MAX),
+            &format!(
+                "must be a whole number from {} to {}",
+                crate::error::number_text(min),
+                u32::MAX
+            ),
         ))
     }
 }

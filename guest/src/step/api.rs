@@ -106,7 +106,7 @@ fn with_strategy(
                 Some(strategy) => run(strategy),
                 None => Err(CoreError::invalid(
                     "strategy",
-                    n,
+                    *n,
                     "no strategy is registered under this handle",
                 )),
             }

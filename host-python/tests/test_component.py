@@ -24,6 +24,7 @@ def test_the_component_imports_nothing():
         "durable:core/info@0.1.0",
         "durable:core/classify@0.1.0",
         "durable:core/retry@0.1.0",
+        "durable:core/step@0.1.0",
     }
 
 

@@ -103,6 +103,7 @@ def measure() -> dict[str, float]:
     del os.environ["DURABLE_CORE_CALL_PATH"]
     durable_core._runtime._runtime = Runtime()  # back to the fast path
     results.update(measure_retry())
+    results.update(measure_step())
     return results
 
 
@@ -138,6 +139,94 @@ def measure_retry() -> dict[str, float]:
         "retry_decide_us": per_call_us(lambda: strategy.decide(2, error=error)),
         "retry_adapter_us": per_call_us(lambda: adapter(error, 2)),
         "retry_sdk_native_us": per_call_us(lambda: sdk(error, 2)),
+    }
+
+
+class MemoryCheckpoints:
+    """The least a checkpoint service does, in memory: next token, changed operations."""
+
+    def __init__(self) -> None:
+        self.seq = 0
+
+    def checkpoint(self, arn: str, token: str, updates: list[dict]) -> object:
+        from durable_core import CheckpointResult
+
+        self.seq += 1
+        return CheckpointResult(f"t{self.seq}", [])
+
+    def get_state(self, arn: str, token: str, marker: str | None = None) -> tuple:
+        return [], None
+
+
+def measure_step() -> dict[str, float]:
+    """Per-call latency of the step phases (one component call each) and run_step's overhead
+    over the user function with an in-memory service."""
+    from durable_core import CheckpointToken, StepCall, retry, run_step, step
+
+    call = StepCall(
+        id=step.operation_id("python", None, 1).id, name="charge", profile="python"
+    )
+    strategy = retry.Strategy(
+        retry.exponential(max_attempts=5, initial_delay=2), profile="python"
+    )
+    now = time.time() * 1000
+    succeeded = {
+        "Id": call.id,
+        "Type": "STEP",
+        "SubType": "Step",
+        "Name": "charge",
+        "Status": "SUCCEEDED",
+        "StepDetails": {"Attempt": 1, "Result": '{"total": 42}'},
+    }
+    error = TimeoutError("upstream timed out")
+    payload = step.Success('{"total": 42}')
+    service = MemoryCheckpoints()
+    token = CheckpointToken("t0")
+    operations: dict = {}
+    arn = (
+        "arn:aws:lambda:us-east-1:123456789012:function:f:$LATEST/durable-execution/f/1"
+    )
+
+    def first_run() -> object:
+        operations.clear()
+        return run_step(
+            service,
+            execution_arn=arn,
+            checkpoint_token=token,
+            call=call,
+            fn=lambda attempt: {"total": 42},
+            operations=operations,
+            strategy=strategy,
+        )
+
+    replayed = {call.id: succeeded}
+
+    def replay() -> object:
+        return run_step(
+            service,
+            execution_arn=arn,
+            checkpoint_token=token,
+            call=call,
+            fn=lambda attempt: {"total": 42},
+            operations=replayed,
+            strategy=strategy,
+        )
+
+    return {
+        "step_begin_first_us": per_call_us(
+            lambda: step.begin(call, None, now_ms=now, strategy=strategy)
+        ),
+        "step_begin_replay_us": per_call_us(
+            lambda: step.begin(call, succeeded, now_ms=now, strategy=strategy)
+        ),
+        "step_complete_success_us": per_call_us(
+            lambda: step.complete(call, 1, payload, now_ms=now, strategy=strategy)
+        ),
+        "step_complete_retry_us": per_call_us(
+            lambda: step.complete(call, 1, error, now_ms=now, strategy=strategy)
+        ),
+        "run_step_first_run_us": per_call_us(first_run, calls=5_000),
+        "run_step_replay_us": per_call_us(replay, calls=5_000),
     }
 
 
@@ -181,6 +270,24 @@ def table(r: dict[str, float]) -> str:
         (
             "SDK's own create_retry_strategy, native",
             f"{r['retry_sdk_native_us']:.2f} us",
+            "",
+        ),
+        ("step.begin, first run", f"{r['step_begin_first_us']:.2f} us", ""),
+        ("step.begin, replay of SUCCEEDED", f"{r['step_begin_replay_us']:.2f} us", ""),
+        ("step.complete, success", f"{r['step_complete_success_us']:.2f} us", ""),
+        (
+            "step.complete, failure -> RETRY",
+            f"{r['step_complete_retry_us']:.2f} us",
+            "",
+        ),
+        (
+            "run_step, first run (in-memory service)",
+            f"{r['run_step_first_run_us']:.2f} us",
+            "",
+        ),
+        (
+            "run_step, replay (in-memory service)",
+            f"{r['run_step_replay_us']:.2f} us",
             "",
         ),
     ]

@@ -67,9 +67,32 @@ def run_retry(case_input: dict[str, Any]) -> dict[str, Any]:
     return {"outcome": decision.outcome, "delay_seconds": decision.delay_seconds}
 
 
+def run_step(case_input: dict[str, Any]) -> dict[str, Any]:
+    from durable_core import step
+
+    # The vectors speak the core's JSON contract: the request goes through as written (a string
+    # verbatim, for malformed-JSON cases) and the response comes back as the core wrote it.
+    phases = {"begin": step.begin_json, "complete": step.complete_json}
+    phase = case_input.get("phase")
+    if phase not in phases:
+        raise ValueError(f"phase: expected begin or complete, got {phase!r}")
+    return phases[phase](case_input.get("request"))
+
+
+def run_operation_id(case_input: dict[str, Any]) -> dict[str, Any]:
+    from durable_core import step
+
+    derived = step.operation_id(
+        case_input.get("profile", "unified"), case_input.get("parent"), case_input.get("counter")
+    )
+    return {"step_id": derived.step_id, "id": derived.id}
+
+
 SUITES: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "classify": run_classify,
     "retry": run_retry,
+    "step": run_step,
+    "operation-id": run_operation_id,
 }
 
 

@@ -116,8 +116,9 @@ pub fn begin(
     random: f64,
 ) -> Result<Plan, CoreError> {
     check_now(call.now_ms)?;
+    check_random(random)?;
     let Some(op) = checkpoint else {
-        return Ok(Plan::just(execute(call, 1, true)));
+        return Ok(execute(call, 1, true));
     };
     if call.profile != Profile::Python {
         if let Some(mismatch) = replay_mismatch(call, op) {
@@ -137,11 +138,11 @@ pub fn begin(
         Status::Started if call.semantics == Semantics::AtMostOncePerRetry => {
             interrupted(call, attempt, strategy, random)?
         }
-        Status::Started => Plan::just(execute(call, attempt, false)),
-        Status::Ready => Plan::just(execute(call, attempt, true)),
+        Status::Started => execute(call, attempt, false),
+        Status::Ready => execute(call, attempt, true),
         // Not expected for steps: Python runs without START, JS sends START (status != STARTED).
         Status::Cancelled | Status::TimedOut | Status::Stopped => {
-            Plan::just(execute(call, attempt, call.profile != Profile::Python))
+            execute(call, attempt, call.profile != Profile::Python)
         }
     })
 }
@@ -155,6 +156,7 @@ pub fn complete(
     random: f64,
 ) -> Result<Plan, CoreError> {
     check_now(call.now_ms)?;
+    check_random(random)?;
     if attempt == 0 {
         return Err(CoreError::out_of_range(
             "attempt",
@@ -181,11 +183,20 @@ pub fn complete(
     }
 }
 
-fn execute(call: &StepCall<'_>, attempt: u32, send_start: bool) -> Action {
-    Action::Execute {
-        attempt,
-        send_start,
-        await_start: send_start && call.semantics == Semantics::AtMostOncePerRetry,
+/// Run the user function; when START is due it is the plan's one update, sent before running
+/// (and awaited first for at-most-once).
+fn execute(call: &StepCall<'_>, attempt: u32, send_start: bool) -> Plan {
+    Plan {
+        updates: if send_start {
+            vec![Update::new(call, UpdateAction::Start)]
+        } else {
+            Vec::new()
+        },
+        action: Action::Execute {
+            attempt,
+            send_start,
+            await_start: send_start && call.semantics == Semantics::AtMostOncePerRetry,
+        },
     }
 }
 
@@ -322,6 +333,19 @@ fn replay_mismatch(call: &StepCall<'_>, op: &CheckpointedOperation) -> Option<Ac
             expected: expected.map(str::to_string),
             actual: actual.map(str::to_string),
         })
+}
+
+/// Checked up front, so a bad draw is caught even when no retry decision is needed.
+fn check_random(random: f64) -> Result<(), CoreError> {
+    if (0.0..1.0).contains(&random) {
+        Ok(())
+    } else {
+        Err(CoreError::out_of_range(
+            "random",
+            random,
+            "the host's draw must be in [0, 1)",
+        ))
+    }
 }
 
 /// Epoch milliseconds between 1970 and the year 10000.

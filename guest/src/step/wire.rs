@@ -65,15 +65,19 @@ impl ErrorObject {
         }
     }
 
-    /// Python `ErrorObject.from_exception` keeps type and message; JS `createErrorObjectFromError`
-    /// keeps data too, and drops the stack trace (STORE_STACK_TRACES is false in 2.4.0).
+    /// Python `ErrorObject.from_exception` keeps what the exception has; JS
+    /// `createErrorObjectFromError` keeps data and drops the stack trace (STORE_STACK_TRACES is
+    /// false in 2.4.0).
     pub fn from_user_error(profile: Profile, e: &UserError<'_>) -> Self {
         let owned = |s: Option<&str>| s.map(str::to_string);
         match profile {
+            // Plain exceptions carry neither data nor a trace; the SDK's own operation errors
+            // (StepError, ...) carry both, and Python keeps them.
             Profile::Python => ErrorObject {
                 error_type: owned(e.error_type),
                 message: owned(e.message),
-                ..ErrorObject::default()
+                data: owned(e.data),
+                stack_trace: e.stack_trace.clone(),
             },
             Profile::Ts | Profile::Unified => ErrorObject {
                 error_type: owned(e.error_type),

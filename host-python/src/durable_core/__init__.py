@@ -6,12 +6,65 @@ The rules live in the component; this package translates Python values to and fr
 from __future__ import annotations
 
 from dataclasses import dataclass
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
 from . import aws, retry
 from ._runtime import runtime
 from ._types import Profile
 from .classify import Api, Category, Classification, classify_api_error, classify_exception, rules
 from .errors import ComponentTrapError, DurableCoreError, InvalidInputError, InvalidTypeError
+
+if TYPE_CHECKING:
+    from . import step
+    from .driver import (
+        CheckpointClient,
+        CheckpointFailed,
+        CheckpointResult,
+        CheckpointToken,
+        FailExecutionError,
+        Invocation,
+        NonDeterministicError,
+        StepError,
+        StepSerdesError,
+        SuspendExecution,
+        run_step,
+    )
+    from .step import Semantics, StepCall
+
+# The step API is loaded on first use: its dataclasses cost ~7 ms of import, which a host
+# that only classifies errors should not pay at cold start.
+_LAZY = {
+    **dict.fromkeys(
+        (
+            "CheckpointClient",
+            "CheckpointFailed",
+            "CheckpointResult",
+            "CheckpointToken",
+            "FailExecutionError",
+            "Invocation",
+            "NonDeterministicError",
+            "StepError",
+            "StepSerdesError",
+            "SuspendExecution",
+            "run_step",
+        ),
+        "driver",
+    ),
+    "Semantics": "step",
+    "StepCall": "step",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name == "step":
+        return import_module(".step", __name__)
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
 
 
 @dataclass(frozen=True)
@@ -31,17 +84,31 @@ def core_info() -> CoreInfo:
 __all__ = [
     "Api",
     "Category",
+    "CheckpointClient",
+    "CheckpointFailed",
+    "CheckpointResult",
+    "CheckpointToken",
     "Classification",
     "ComponentTrapError",
     "CoreInfo",
     "DurableCoreError",
+    "FailExecutionError",
     "InvalidInputError",
     "InvalidTypeError",
+    "Invocation",
+    "NonDeterministicError",
     "Profile",
+    "Semantics",
+    "StepCall",
+    "StepError",
+    "StepSerdesError",
+    "SuspendExecution",
     "aws",
     "classify_api_error",
     "classify_exception",
     "core_info",
     "retry",
     "rules",
+    "run_step",
+    "step",
 ]

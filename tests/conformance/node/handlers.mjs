@@ -1,0 +1,169 @@
+// Handlers for the official step and wait requirements, written against
+// @aws/durable-execution-sdk-js 2.4.0. Each one implements its requirement's handler/invocations
+// prose; retry strategies come from `s` (durable-core's or the SDK's own, configured alike).
+// Attempt-dependent behaviour reads StepContext.attempt, so nothing outlives an invocation.
+
+export class TransientError extends Error {
+  constructor(message) {
+    super(message);
+    this.name = "TransientError";
+  }
+}
+
+// Retryable in 1-16's strategy, which therefore does not retry TransientError.
+export class TimeoutError extends Error {
+  constructor(message) {
+    super(message);
+    this.name = "TimeoutError";
+  }
+}
+
+const uppercaseSerdes = {
+  serialize: async (value) =>
+    value === undefined ? undefined : JSON.stringify(typeof value === "string" ? value.toUpperCase() : value),
+  deserialize: async (data) => (data === undefined ? undefined : JSON.parse(data)),
+};
+
+const alwaysFail = async () => {
+  throw new Error("step always fails");
+};
+
+// `crash(reason)` ends the current invocation the way a Lambda crash does: the handler never
+// returns and no further checkpoint is sent (see run-handlers.mjs).
+export function handlers(s, { crash }) {
+  const withDefault = (extra = {}) => {
+    const strategy = s.default();
+    return strategy === undefined ? { ...extra } : { ...extra, retryStrategy: strategy };
+  };
+  return {
+    "1-1": async (event, ctx) => ctx.step(async () => `Hello, ${event}!`, withDefault()),
+    "1-2": async (event, ctx) => ctx.step("custom_step_name", async () => `Hello, ${event}!`, withDefault()),
+    "1-3": async (_event, ctx) => {
+      const first = await ctx.step(async () => "first", withDefault());
+      return ctx.step(async () => `${first}_second`, withDefault());
+    },
+    "1-4": async (event, ctx) =>
+      ctx.step(
+        async () => ({ user: { name: event.name, tags: [...event.tags] }, count: event.tags.length }),
+        withDefault(),
+      ),
+    "1-5": async (_event, ctx) => ctx.step(async () => null, withDefault()),
+    "1-6": async (event, ctx) => ctx.step(async () => event, withDefault({ serdes: uppercaseSerdes })),
+    "1-7": async (event, ctx) =>
+      ctx.step(async (step) => {
+        step.logger.info(`Greeting step started for: ${event}`);
+        const greeting = `Hello, ${event}!`;
+        step.logger.info(`Greeting step completed with: ${greeting}`);
+        return greeting;
+      }, withDefault()),
+    "1-8": async (_event, ctx) => {
+      const value = await ctx.step(async () => "computed", withDefault());
+      await ctx.wait({ seconds: 2 });
+      return value;
+    },
+    "1-9": async (_event, ctx) => {
+      const value = await ctx.step(async (step) => {
+        step.logger.info("step executed");
+        return "cached_value";
+      }, withDefault());
+      await ctx.wait({ seconds: 1 });
+      return value;
+    },
+    "1-10": async (_event, ctx) => {
+      try {
+        await ctx.step(async (step) => {
+          step.logger.info("step executed");
+          throw new Error("permanent failure");
+        }, { retryStrategy: s.none() });
+      } catch {
+        // the requirement catches the step's error
+      }
+      await ctx.wait({ seconds: 1 });
+      return "handled";
+    },
+    "1-11": async (_event, ctx) =>
+      ctx.step(async (step) => {
+        if (step.attempt < 2) throw new Error("first attempt fails");
+        return "Operation succeeded";
+      }, { retryStrategy: s.exponential({ maxAttempts: 3, initialDelaySeconds: 1, jitter: "NONE" }) }),
+    "1-12": async (_event, ctx) =>
+      ctx.step(alwaysFail, {
+        retryStrategy: s.exponential({ maxAttempts: 4, initialDelaySeconds: 1, backoffRate: 1, jitter: "NONE" }),
+      }),
+    "1-13": async (_event, ctx) =>
+      ctx.step(async (step) => {
+        if (step.attempt < 3) throw new Error(`attempt ${step.attempt} fails`);
+        return "succeeded on third attempt";
+      }, withDefault()),
+    "1-14": async (_event, ctx) =>
+      ctx.step(async (step) => {
+        if (step.attempt < 3) throw new Error(`attempt ${step.attempt} fails`);
+        return "succeeded after backoff";
+      }, { retryStrategy: s.exponential({ maxAttempts: 5, initialDelaySeconds: 2, backoffRate: 3, jitter: "NONE" }) }),
+    "1-15": async (_event, ctx) =>
+      ctx.step(async (step) => {
+        if (step.attempt < 2) throw new TransientError("transient failure");
+        return "recovered";
+      }, {
+        retryStrategy: s.exponential({
+          maxAttempts: 3, initialDelaySeconds: 1, jitter: "NONE", retryableErrorTypes: [TransientError],
+        }),
+      }),
+    "1-16": async (_event, ctx) =>
+      ctx.step(async () => {
+        throw new TransientError("transient failure, not retried");
+      }, {
+        retryStrategy: s.exponential({
+          maxAttempts: 3, initialDelaySeconds: 1, jitter: "NONE", retryableErrorTypes: [TimeoutError],
+        }),
+      }),
+    "1-17": async (event, ctx) =>
+      ctx.step("at_most_once_flaky_step", async (step) => {
+        step.logger.info(`${event}`);
+        return crash("process.exit during the step");
+      }, { semantics: "AT_MOST_ONCE_PER_RETRY", retryStrategy: s.none() }),
+    "1-18": async (event, ctx) =>
+      ctx.step(async (step) => {
+        step.logger.info(`${event}`);
+        if (step.attempt < 2) return crash("process.exit during the first attempt");
+        return "succeeded on second attempt";
+      }, {
+        semantics: "AT_MOST_ONCE_PER_RETRY",
+        retryStrategy: s.exponential({ maxAttempts: 3, initialDelaySeconds: 1, jitter: "NONE" }),
+      }),
+    "1-19": async (_event, ctx) => ctx.step(alwaysFail, { retryStrategy: s.none() }),
+    "1-20": async (_event, ctx) => {
+      let value;
+      try {
+        value = await ctx.step(alwaysFail, { retryStrategy: s.none() });
+      } catch {
+        value = "fallback_result";
+      }
+      return ctx.step(async () => value, withDefault());
+    },
+    // Wait suite: waits only, so no retry strategy is involved.
+    "2-1": async (_event, ctx) => {
+      await ctx.wait({ seconds: 2 });
+      return null;
+    },
+    "2-2": async (_event, ctx) => {
+      await ctx.wait("custom_wait_name", { seconds: 2 });
+      return null;
+    },
+    "2-3": async (_event, ctx) => {
+      await ctx.wait("wait-1", { seconds: 2 });
+      await ctx.wait("wait-2", { seconds: 2 });
+      return { completedWaits: 2 };
+    },
+    "2-4": async (_event, ctx) => {
+      await ctx.wait({ minutes: 1 });
+      return null;
+    },
+    "2-5": async (_event, ctx) => {
+      await ctx.wait({ hours: 1 });
+      return null;
+    },
+  };
+}
+
+export const CRASH_CASES = new Set(["1-17", "1-18"]);

@@ -2,7 +2,6 @@
 
 use crate::Outcome;
 use durable_core::classify::{classify, Api, ApiFailure};
-use durable_core::Profile;
 use serde_json::{json, Map, Value};
 
 pub fn run(input: &Map<String, Value>) -> Outcome {
@@ -16,11 +15,7 @@ pub fn run(input: &Map<String, Value>) -> Outcome {
             ))
         }
     };
-    let profile = match input.get("profile") {
-        None => Profile::default(),
-        Some(Value::String(s)) => Profile::from_name(s).map_err(|e| e.to_string())?,
-        Some(other) => return Err(format!("profile: expected a string, got {other}")),
-    };
+    let profile = crate::profile(input)?;
     let status = match input.get("status") {
         None | Some(Value::Null) => None,
         Some(Value::Number(n)) => match n.as_u64().and_then(|s| u16::try_from(s).ok()) {

@@ -24,6 +24,15 @@ fn suite(name: &str) -> Option<Suite> {
     }
 }
 
+/// The case's `profile` (absent: the default), named in the error like every host names it.
+pub fn profile(input: &Map<String, Value>) -> Result<durable_core::Profile, String> {
+    match input.get("profile") {
+        None => Ok(durable_core::Profile::default()),
+        Some(Value::String(s)) => durable_core::Profile::from_name(s).map_err(|e| e.to_string()),
+        Some(other) => Err(format!("profile: expected a string, got {other}")),
+    }
+}
+
 /// Every `*.json` file in the directories, sorted per directory.
 pub fn vector_files(dirs: &[String]) -> std::io::Result<Vec<PathBuf>> {
     let mut files = Vec::new();

@@ -4,15 +4,10 @@
 use crate::Outcome;
 use durable_core::json::{self, Json};
 use durable_core::retry::{json::spec_from_json, Failure, Strategy};
-use durable_core::Profile;
 use serde_json::{json, Map, Value};
 
 pub fn run(input: &Map<String, Value>) -> Outcome {
-    let profile = match input.get("profile") {
-        None => Profile::default(),
-        Some(Value::String(s)) => Profile::from_name(s).map_err(|e| e.to_string())?,
-        Some(other) => return Err(format!("profile: expected a string, got {other}")),
-    };
+    let profile = crate::profile(input)?;
     let text = Value::Object(input.clone()).to_string();
     let core_input = json::parse("input", &text).map_err(|e| e.to_string())?;
     let spec = spec_from_json(&core_input, profile).map_err(|e| e.to_string())?;

@@ -3,7 +3,6 @@
 
 use crate::Outcome;
 use durable_core::step::{api, ids};
-use durable_core::Profile;
 use serde_json::{json, Map, Value};
 
 pub fn run(input: &Map<String, Value>) -> Outcome {
@@ -33,11 +32,7 @@ pub fn run(input: &Map<String, Value>) -> Outcome {
 }
 
 pub fn run_operation_id(input: &Map<String, Value>) -> Outcome {
-    let profile = match input.get("profile") {
-        None => Profile::default(),
-        Some(Value::String(s)) => Profile::from_name(s).map_err(|e| e.to_string())?,
-        Some(other) => return Err(format!("profile: expected a string, got {other}")),
-    };
+    let profile = crate::profile(input)?;
     let parent = match input.get("parent") {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => Some(s.as_str()),

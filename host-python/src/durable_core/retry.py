@@ -100,13 +100,10 @@ def exponential(
     """delay = min(initial_delay * backoff_rate^(attempt-1), max_delay), then jitter."""
     return StrategyConfig(
         backoff="exponential",
-        max_attempts=_number("max_attempts", max_attempts),
-        initial_delay=_seconds("initial_delay", initial_delay),
-        max_delay=_seconds("max_delay", max_delay),
         backoff_rate=_number("backoff_rate", backoff_rate),
-        jitter=_jitter(jitter),
-        retryable_errors=_patterns(retryable_errors),
-        retryable_error_types=_type_names(retryable_error_types),
+        **_shared(
+            max_attempts, initial_delay, max_delay, jitter, retryable_errors, retryable_error_types
+        ),
     )
 
 
@@ -123,14 +120,30 @@ def linear(
     """delay = min(initial_delay + increment * (attempt-1), max_delay), then jitter."""
     return StrategyConfig(
         backoff="linear",
-        max_attempts=_number("max_attempts", max_attempts),
-        initial_delay=_seconds("initial_delay", initial_delay),
         increment=_seconds("increment", increment),
-        max_delay=_seconds("max_delay", max_delay),
-        jitter=_jitter(jitter),
-        retryable_errors=_patterns(retryable_errors),
-        retryable_error_types=_type_names(retryable_error_types),
+        **_shared(
+            max_attempts, initial_delay, max_delay, jitter, retryable_errors, retryable_error_types
+        ),
     )
+
+
+def _shared(
+    max_attempts: Any,
+    initial_delay: Any,
+    max_delay: Any,
+    jitter: Any,
+    retryable_errors: Any,
+    retryable_error_types: Any,
+) -> dict[str, Any]:
+    """The settings both backoffs have, translated to the core's units."""
+    return {
+        "max_attempts": _number("max_attempts", max_attempts),
+        "initial_delay": _seconds("initial_delay", initial_delay),
+        "max_delay": _seconds("max_delay", max_delay),
+        "jitter": _jitter(jitter),
+        "retryable_errors": _patterns(retryable_errors),
+        "retryable_error_types": _type_names(retryable_error_types),
+    }
 
 
 def preset(name: str, interval: Any = None) -> Preset:

@@ -20,7 +20,8 @@ import sys
 import textwrap
 import time
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as dist_version
 from pathlib import Path
 from typing import Any
@@ -31,26 +32,52 @@ from .drivers import Case, discover
 from .judging import DEVIATION, FAILED, NOT_IMPLEMENTED, PASSED, Run, Verdict
 
 DEFAULT_SEED = 20260826
+EXTRA_NOTE = "extra: informational, does not set the exit status"
 SHORT = {"python-sdk": "py", "node-sdk": "node"}
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="tests/conformance/run", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--json", metavar="PATH", help="write every verdict, with histories, to PATH")
-    parser.add_argument("--driver", action="append", metavar="NAME", help="only this driver (repeatable)")
-    parser.add_argument("--only", action="append", metavar="ID", help="only this requirement id (repeatable)")
-    parser.add_argument("--suite", action="append", metavar="SUITE",
-                        help="main suite (repeatable; default: step)")
-    parser.add_argument("--extra-suite", action="append", metavar="SUITE",
-                        help="informational suite (repeatable; default: wait; 'none' for none)")
-    parser.add_argument("--node-clock", choices=("auto", "skip", "real"), default=None,
-                        help="node-sdk clock: auto (default: real timers when a requirement's timers add "
-                             "up to <= 20 s, skipTime otherwise), skip or real")
-    parser.add_argument("--raw-python-history", action="store_true",
-                        help="python-sdk: do not restore the InvocationCompletedDetails the runner drops")
-    parser.add_argument("--seed", type=int, default=DEFAULT_SEED,
-                        help=f"seed for the jitter draws of both strategies (default {DEFAULT_SEED})")
+    parser = argparse.ArgumentParser(
+        prog="tests/conformance/run",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--json", metavar="PATH", help="write every verdict, with histories, to PATH"
+    )
+    parser.add_argument(
+        "--driver", action="append", metavar="NAME", help="only this driver (repeatable)"
+    )
+    parser.add_argument(
+        "--only", action="append", metavar="ID", help="only this requirement id (repeatable)"
+    )
+    parser.add_argument(
+        "--suite", action="append", metavar="SUITE", help="main suite (repeatable; default: step)"
+    )
+    parser.add_argument(
+        "--extra-suite",
+        action="append",
+        metavar="SUITE",
+        help="informational suite (repeatable; default: wait; 'none' for none)",
+    )
+    parser.add_argument(
+        "--node-clock",
+        choices=("auto", "skip", "real"),
+        default=None,
+        help="node-sdk clock: auto (default: real timers when a requirement's timers add "
+        "up to <= 20 s, skipTime otherwise), skip or real",
+    )
+    parser.add_argument(
+        "--raw-python-history",
+        action="store_true",
+        help="python-sdk: do not restore the InvocationCompletedDetails the runner drops",
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=DEFAULT_SEED,
+        help=f"seed for the jitter draws of both strategies (default {DEFAULT_SEED})",
+    )
     return parser.parse_args(argv)
 
 
@@ -89,7 +116,9 @@ def run_all(args: argparse.Namespace) -> dict[str, Any]:
                 strategies.append("sdk")
             for strategy in strategies:
                 if strategy in driver.strategies:
-                    cases[(name, r.id, strategy)] = Case(r.id, r.suite, r.spec, value, strategy, args.seed)
+                    cases[(name, r.id, strategy)] = Case(
+                        r.id, r.suite, r.spec, value, strategy, args.seed
+                    )
 
     started = time.perf_counter()
     for name, driver in drivers.items():
@@ -102,7 +131,9 @@ def run_all(args: argparse.Namespace) -> dict[str, Any]:
             t0 = time.perf_counter()
             for (n, rid, strategy), case in cases.items():
                 if n == name:
-                    runs[(n, rid, strategy)] = judging.as_run(strategy, lambda d=driver, c=case: d.run(c))
+                    runs[(n, rid, strategy)] = judging.as_run(
+                        strategy, lambda d=driver, c=case: d.run(c)
+                    )
             driver_seconds[name] = round(time.perf_counter() - t0, 2)
     finally:
         for driver in drivers.values():
@@ -117,41 +148,54 @@ def run_all(args: argparse.Namespace) -> dict[str, Any]:
             subject = runs.get((name, r.id, "durable-core"))
             if subject is None:
                 continue
-            verdicts.append(judging.decide(r, context, name, drivers[name].runner, subject,
-                                           runs.get((name, r.id, "sdk"))))
+            verdicts.append(
+                judging.decide(
+                    r, context, name, drivers[name].runner, subject, runs.get((name, r.id, "sdk"))
+                )
+            )
 
     versions = {
         "python": platform.python_version(),
         official.DISTRIBUTION: dist_version(official.DISTRIBUTION),
     }
-    for dist in ("aws-durable-execution-sdk-python", "aws-durable-execution-sdk-python-testing", "durable-core"):
+    for dist in (
+        "aws-durable-execution-sdk-python",
+        "aws-durable-execution-sdk-python-testing",
+        "durable-core",
+    ):
         try:
             versions[dist] = dist_version(dist)
-        except Exception:  # noqa: BLE001
+        except PackageNotFoundError:
             versions[dist] = "not installed"
     node = sys.modules.get("harness.drivers.node_sdk")
     if node is not None:
         versions.update(node.versions())
     return {
-        "generated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "requirements_package": {"name": official.DISTRIBUTION, "version": versions[official.DISTRIBUTION],
-                                 "path": str(official.REQUIREMENTS_DIR)},
+        "generated": datetime.now(UTC).isoformat(timespec="seconds"),
+        "requirements_package": {
+            "name": official.DISTRIBUTION,
+            "version": versions[official.DISTRIBUTION],
+            "path": str(official.REQUIREMENTS_DIR),
+        },
         "main_suites": main_suites,
         "extra_suites": extra,
         "seed": args.seed,
         "expected_logs_not_checked": [r.id for r in requirements if r.spec.get("ExpectedLogs")],
-        "drivers": {n: {"description": d.description, "runner": d.runner} for n, d in drivers.items()},
+        "drivers": {
+            n: {"description": d.description, "runner": d.runner} for n, d in drivers.items()
+        },
         "versions": versions,
         "timing": {"wall_seconds": wall, "driver_seconds": driver_seconds},
         "verdicts": [v.to_json() for v in verdicts],
         "deviation_catalogue": [
             {"key": d.key, "runner": d.runner, "summary": d.summary, "source": d.source}
-            for d in known.DEVIATIONS if d.runner in {x.runner for x in drivers.values()}
+            for d in known.DEVIATIONS
+            if d.runner in {x.runner for x in drivers.values()}
         ],
     }
 
 
-# --- report -------------------------------------------------------------------------------------------
+# --- report --------------------------------------------------------------------------------------
 
 
 def _delay_cell(rows: list[dict[str, Any]]) -> str:
@@ -159,7 +203,7 @@ def _delay_cell(rows: list[dict[str, Any]]) -> str:
     for v in rows:
         if v["same_delays"] is None:
             continue
-        seq = ",".join(str(d) for d in v["delays"].get("durable-core", [])) or "-"
+        seq = ",".join(str(d) for d in v["delays"].get("durable-core", []))
         mark = "yes" if v["same_delays"] else "NO"
         parts.append(f"{SHORT.get(v['driver'], v['driver'])} {mark} [{seq}]")
     return "  ".join(parts)
@@ -177,9 +221,11 @@ def render(report: dict[str, Any]) -> tuple[str, int]:
             continue
         main = suite in report["main_suites"]
         ids = list(dict.fromkeys(v["requirement"] for v in rows))
-        title = (f"Suite {suite} ({'main' if main else 'extra: informational, does not set the exit status'}); "
-                 f"requirements from {report['requirements_package']['name']} "
-                 f"{report['requirements_package']['version']}")
+        title = (
+            f"Suite {suite} ({'main' if main else EXTRA_NOTE}); "
+            f"requirements from {report['requirements_package']['name']} "
+            f"{report['requirements_package']['version']}"
+        )
         lines += ["", title, "=" * len(title)]
         head = f"{'id':<5} {'description':<44} " + " ".join(f"{d:<{width}}" for d in drivers)
         with_delays = suite == "step"
@@ -191,18 +237,34 @@ def render(report: dict[str, Any]) -> tuple[str, int]:
             description = next(iter(by_driver.values()))["description"]
             if len(description) > 44:
                 description = description[:41] + "..."
-            cells = " ".join(f"{by_driver[d]['verdict'] if d in by_driver else '':<{width}}" for d in drivers)
+            cells = " ".join(
+                f"{by_driver[d]['verdict'] if d in by_driver else '':<{width}}" for d in drivers
+            )
             line = f"{rid:<5} {description:<44} {cells}"
             if with_delays:
-                line += "  " + (_delay_cell(list(by_driver.values())) if rid in judging.RETRY_REQUIREMENTS else "")
+                line += "  " + (
+                    _delay_cell(list(by_driver.values()))
+                    if rid in judging.RETRY_REQUIREMENTS
+                    else ""
+                )
             lines.append(line.rstrip())
             if main:
                 failed_main += sum(1 for v in by_driver.values() if v["verdict"] == FAILED)
+        if with_delays:
+            lines.append(
+                "  (delays: NextAttemptDelaySeconds of each step close that has one; the Python "
+                "runner also writes 0 on a final StepFailed, which 1-12 describes as having none)"
+            )
         counts = {d: Counter(v["verdict"] for v in rows if v["driver"] == d) for d in drivers}
         lines.append("")
         for d in drivers:
             c = counts[d]
-            lines.append(f"  {d:<11} " + ", ".join(f"{k} {c.get(k, 0)}" for k in (PASSED, DEVIATION, NOT_IMPLEMENTED, FAILED)))
+            lines.append(
+                f"  {d:<11} "
+                + ", ".join(
+                    f"{k} {c.get(k, 0)}" for k in (PASSED, DEVIATION, NOT_IMPLEMENTED, FAILED)
+                )
+            )
 
     def block(kind: str, header: str) -> None:
         chosen = [v for v in verdicts if v["verdict"] == kind]
@@ -219,7 +281,11 @@ def render(report: dict[str, Any]) -> tuple[str, int]:
             if v["errors"]:
                 lines.append("    official matcher / result check (durable-core run):")
                 lines.extend(f"      {e}" for e in v["errors"])
-            if v["control_errors"] is not None and kind != PASSED and v["control_errors"] != v["errors"]:
+            if (
+                v["control_errors"] is not None
+                and kind != PASSED
+                and v["control_errors"] != v["errors"]
+            ):
                 lines.append("    control run (SDK's own strategy):")
                 lines.extend(f"      {e}" for e in v["control_errors"] or ["(passes)"])
             elif v["control_errors"] is not None and kind == DEVIATION:
@@ -235,18 +301,31 @@ def render(report: dict[str, Any]) -> tuple[str, int]:
         lines += ["", "Runner deviations referenced above", "----------------------------------"]
         for d in catalogue:
             lines.append(f"{d['key']} ({d['runner']})")
-            lines.extend(textwrap.wrap(d["summary"], 100, initial_indent="    ", subsequent_indent="    "))
-            lines.extend(textwrap.wrap("source: " + d["source"], 100, initial_indent="    ", subsequent_indent="      "))
+            lines.extend(
+                textwrap.wrap(d["summary"], 100, initial_indent="    ", subsequent_indent="    ")
+            )
+            lines.extend(
+                textwrap.wrap(
+                    "source: " + d["source"], 100, initial_indent="    ", subsequent_indent="      "
+                )
+            )
     normalised = Counter(n for v in verdicts for n in v["normalisations"])
     if normalised:
-        lines += ["", "History normalisations applied: " + ", ".join(f"{k} ({n} runs)" for k, n in normalised.items())]
+        lines += [
+            "",
+            "History normalisations applied: "
+            + ", ".join(f"{k} ({n} runs)" for k, n in normalised.items()),
+        ]
     not_checked = report["expected_logs_not_checked"]
     if not_checked:
         lines.append("ExpectedLogs are not checked (no log capture yet): " + ", ".join(not_checked))
     t = report["timing"]
-    lines += ["", "Versions: " + ", ".join(f"{k} {v}" for k, v in report["versions"].items()),
-              f"Seed {report['seed']}; wall time {t['wall_seconds']} s; per driver (incl. waiting): "
-              + ", ".join(f"{k} {v} s" for k, v in t["driver_seconds"].items())]
+    lines += [
+        "",
+        "Versions: " + ", ".join(f"{k} {v}" for k, v in report["versions"].items()),
+        f"Seed {report['seed']}; wall time {t['wall_seconds']} s; per driver (incl. waiting): "
+        + ", ".join(f"{k} {v} s" for k, v in t["driver_seconds"].items()),
+    ]
     lines.append("")
     lines.append(f"{'FAILED' if failed_main else 'OK'}: {failed_main} FAILED in main suites")
     return "\n".join(lines), (1 if failed_main else 0)
@@ -262,7 +341,9 @@ def main(argv: list[str] | None = None) -> int:
     text, status = render(report)
     print(text)
     if args.json:
-        Path(args.json).write_text(json.dumps(report, indent=1, default=str) + "\n", encoding="utf-8")
+        Path(args.json).write_text(
+            json.dumps(report, indent=1, default=str) + "\n", encoding="utf-8"
+        )
         print(f"wrote {args.json}")
     if not args.only and not any(v["verdict"] == PASSED for v in report["verdicts"]):
         print("no requirement PASSED: the run proves nothing", file=sys.stderr)

@@ -39,7 +39,7 @@ class Deviation:
     correct: Callable[[Events, Outcome], tuple[Events, bool]] | None = None
 
 
-# --- helpers -----------------------------------------------------------------------------------------
+# --- helpers -------------------------------------------------------------------------------------
 
 
 def _details(event: dict[str, Any]) -> dict[str, Any]:
@@ -51,7 +51,7 @@ def _time(value: Any) -> datetime | None:
     if not isinstance(value, str):
         return None
     try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return datetime.fromisoformat(value)
     except ValueError:
         return None
 
@@ -79,21 +79,25 @@ def _service_attempts(events: Events) -> dict[int, int]:
 
 def _retried_step_ids(events: Events, before: int) -> set[str]:
     return {
-        e.get("Id") for e in events
-        if e.get("EventType") in ("StepFailed", "StepSucceeded") and e.get("EventId", 0) < before
+        e.get("Id")
+        for e in events
+        if e.get("EventType") in ("StepFailed", "StepSucceeded")
+        and e.get("EventId", 0) < before
         and "NextAttemptDelaySeconds" in _details(e).get("RetryDetails", {})
     }
 
 
-# --- python-sdk: aws-durable-execution-sdk-python-testing 1.4.0 ---------------------------------------
+# --- python-sdk: aws-durable-execution-sdk-python-testing 1.4.0 ----------------------------------
 
 PY_RUNNER = "aws-durable-execution-sdk-python-testing 1.4.0"
 
 
 def _py_missing_invocation_details(outcome: Outcome) -> list[str]:
-    return [f"EventId {e['EventId']}: InvocationCompleted has no InvocationCompletedDetails"
-            for e in outcome.events
-            if e.get("EventType") == "InvocationCompleted" and "InvocationCompletedDetails" not in e]
+    return [
+        f"EventId {e['EventId']}: InvocationCompleted has no InvocationCompletedDetails"
+        for e in outcome.events
+        if e.get("EventType") == "InvocationCompleted" and "InvocationCompletedDetails" not in e
+    ]
 
 
 def _py_add_invocation_details(events: Events, _outcome: Outcome) -> tuple[Events, bool]:
@@ -107,20 +111,30 @@ def _py_missing_retry_details(outcome: Outcome) -> list[str]:
     attempts = _service_attempts(outcome.events)
     findings = []
     for e in outcome.events:
-        if (e.get("EventType") == "StepSucceeded" and "RetryDetails" not in _details(e)
-                and e.get("Id") in _retried_step_ids(outcome.events, e["EventId"])):
+        if (
+            e.get("EventType") == "StepSucceeded"
+            and "RetryDetails" not in _details(e)
+            and e.get("Id") in _retried_step_ids(outcome.events, e["EventId"])
+        ):
             findings.append(
                 f"EventId {e['EventId']}: StepSucceeded after a retry has no RetryDetails "
-                f"(service rule: CurrentAttempt {attempts.get(e['EventId'])})")
+                f"(service rule: CurrentAttempt {attempts.get(e['EventId'])})"
+            )
     return findings
 
 
 def _py_add_retry_details(events: Events, _outcome: Outcome) -> tuple[Events, bool]:
     attempts = _service_attempts(events)
     for e in events:
-        if (e.get("EventType") == "StepSucceeded" and "RetryDetails" not in _details(e)
-                and e.get("Id") in _retried_step_ids(events, e["EventId"]) and e["EventId"] in attempts):
-            e.setdefault("StepSucceededDetails", {})["RetryDetails"] = {"CurrentAttempt": attempts[e["EventId"]]}
+        if (
+            e.get("EventType") == "StepSucceeded"
+            and "RetryDetails" not in _details(e)
+            and e.get("Id") in _retried_step_ids(events, e["EventId"])
+            and e["EventId"] in attempts
+        ):
+            e.setdefault("StepSucceededDetails", {})["RetryDetails"] = {
+                "CurrentAttempt": attempts[e["EventId"]]
+            }
     return events, True
 
 
@@ -129,9 +143,13 @@ def _py_crash_unrecorded(outcome: Outcome) -> list[str]:
     recorded = sum(1 for e in outcome.events if e.get("EventType") == "InvocationCompleted")
     invocations = outcome.facts.get("invocations", 0)
     if crashed and recorded < invocations:
-        return [f"{invocations} invocations ran, {crashed} of them crashed (Runtime.ExitError), but the "
-                f"history has {recorded} InvocationCompleted events: the crashed invocation has none, "
-                "so every later EventId is one lower than the service's"]
+        return [
+            (
+                f"{invocations} invocations ran, {crashed} of them crashed (Runtime.ExitError), "
+                f"but the history has {recorded} InvocationCompleted events: the crashed "
+                "invocation has none, so every later EventId is one lower than the service's"
+            )
+        ]
     return []
 
 
@@ -141,7 +159,9 @@ def _py_insert_crash_records(events: Events, outcome: Outcome) -> tuple[Events, 
     started."""
     crashed_at = sorted(outcome.facts.get("crashed_at", []))
     recorded = [e for e in events if e.get("EventType") == "InvocationCompleted"]
-    starts = [_time(e.get("InvocationCompletedDetails", {}).get("StartTimestamp")) for e in recorded]
+    starts = [
+        _time(e.get("InvocationCompletedDetails", {}).get("StartTimestamp")) for e in recorded
+    ]
     if not crashed_at or None in starts:
         return events, False
     ordinals = [n for n in range(1, outcome.facts.get("invocations", 0) + 1) if n not in crashed_at]
@@ -152,18 +172,33 @@ def _py_insert_crash_records(events: Events, outcome: Outcome) -> tuple[Events, 
         if not later:
             return events, False
         boundary = later[0]
-        index = next((i for i, e in enumerate(events)
-                      if i > 0 and (_time(e.get("EventTimestamp")) or boundary) >= boundary), len(events))
-        events.insert(index, {
-            "EventType": "InvocationCompleted",
-            "EventTimestamp": "(inserted)",
-            "InvocationCompletedDetails": {"Error": {"Payload": {
-                "ErrorType": "Runtime.ExitError", "ErrorMessage": "simulated crash"}}},
-        })
+        index = next(
+            (
+                i
+                for i, e in enumerate(events)
+                if i > 0 and (_time(e.get("EventTimestamp")) or boundary) >= boundary
+            ),
+            len(events),
+        )
+        events.insert(
+            index,
+            {
+                "EventType": "InvocationCompleted",
+                "EventTimestamp": "(inserted)",
+                "InvocationCompletedDetails": {
+                    "Error": {
+                        "Payload": {
+                            "ErrorType": "Runtime.ExitError",
+                            "ErrorMessage": "simulated crash",
+                        }
+                    }
+                },
+            },
+        )
     return _renumber(events), True
 
 
-# --- node-sdk: @aws/durable-execution-sdk-js-testing 1.1.4 ----------------------------------------------
+# --- node-sdk: @aws/durable-execution-sdk-js-testing 1.1.4 ---------------------------------------
 
 JS_RUNNER = "@aws/durable-execution-sdk-js-testing 1.1.4"
 
@@ -180,9 +215,11 @@ def _js_attempt_findings(events: Events) -> list[tuple[int, int, int]]:
 
 
 def _js_attempt_off(outcome: Outcome) -> list[str]:
-    return [f"EventId {eid}: RetryDetails.CurrentAttempt {got}, service rule {want} "
-            f"({want} StepStarted events recorded for the step so far)"
-            for eid, got, want in _js_attempt_findings(outcome.events)]
+    return [
+        f"EventId {eid}: RetryDetails.CurrentAttempt {got}, service rule {want} "
+        f"({want} StepStarted events recorded for the step so far)"
+        for eid, got, want in _js_attempt_findings(outcome.events)
+    ]
 
 
 def _js_fix_attempts(events: Events, _outcome: Outcome) -> tuple[Events, bool]:
@@ -207,18 +244,26 @@ def _js_early_timers(outcome: Outcome) -> list[str]:
         details = _details(e)
         if kind == "WaitStarted" and _time(details.get("ScheduledEndTimestamp")):
             due[op] = _time(details["ScheduledEndTimestamp"])
-        elif kind in ("StepFailed", "StepSucceeded") and at and "NextAttemptDelaySeconds" in details.get("RetryDetails", {}):
+        elif (
+            kind in ("StepFailed", "StepSucceeded")
+            and at
+            and "NextAttemptDelaySeconds" in details.get("RetryDetails", {})
+        ):
             due[op] = at + timedelta(seconds=details["RetryDetails"]["NextAttemptDelaySeconds"])
         elif kind in ("WaitSucceeded", "StepStarted") and op in due and at:
             if at + EARLY_TOLERANCE < due[op]:
                 early = (due[op] - at).total_seconds()
-                findings.append(f"EventId {e['EventId']}: {kind} at {e['EventTimestamp']}, "
-                                f"{early:.3f} s before the timer was due")
+                findings.append(
+                    f"EventId {e['EventId']}: {kind} at {e['EventTimestamp']}, "
+                    f"{early:.3f} s before the timer was due"
+                )
             del due[op]
     return findings
 
 
-def _js_end_invocations_before_early_timers(events: Events, outcome: Outcome) -> tuple[Events, bool]:
+def _js_end_invocations_before_early_timers(
+    events: Events, outcome: Outcome
+) -> tuple[Events, bool]:
     """The service would have ended the arming invocation before the timer fired: put an
     InvocationCompleted right before each early timer event (the WaitSucceeded, or the retried
     step's StepStarted) unless one is already there, and renumber."""
@@ -226,9 +271,16 @@ def _js_end_invocations_before_early_timers(events: Events, outcome: Outcome) ->
     ordered = sorted(events, key=lambda e: e.get("EventId", 0))
     fixed: Events = []
     for event in ordered:
-        if event.get("EventId") in early_ids and (not fixed or fixed[-1].get("EventType") != "InvocationCompleted"):
-            fixed.append({"EventType": "InvocationCompleted", "EventTimestamp": "(inserted)",
-                          "InvocationCompletedDetails": {}})
+        if event.get("EventId") in early_ids and (
+            not fixed or fixed[-1].get("EventType") != "InvocationCompleted"
+        ):
+            fixed.append(
+                {
+                    "EventType": "InvocationCompleted",
+                    "EventTimestamp": "(inserted)",
+                    "InvocationCompletedDetails": {},
+                }
+            )
         fixed.append(event)
     return _renumber(fixed), True
 
@@ -237,13 +289,14 @@ DEVIATIONS: tuple[Deviation, ...] = (
     Deviation(
         key="py-invocation-details-dropped",
         runner=PY_RUNNER,
-        summary="InvocationCompleted events carry no InvocationCompletedDetails: the runner records "
-                "them (Execution.invocation_completions) but drops the field when it renumbers the "
-                "events. The driver restores the recorded details by default (normalisation "
-                "python-invocation-details-restored); --raw-python-history turns that off.",
+        summary="InvocationCompleted events carry no InvocationCompletedDetails: the runner "
+        "records "
+        "them (Execution.invocation_completions) but drops the field when it renumbers the "
+        "events. The driver restores the recorded details by default (normalisation "
+        "python-invocation-details-restored); --raw-python-history turns that off.",
         source="aws_durable_execution_sdk_python_testing/model.py HistoryEvent.from_event_with_id "
-               "(copies every *_details field except invocation_completed_details); "
-               "executor.py Executor.get_execution_history",
+        "(copies every *_details field except invocation_completed_details); "
+        "executor.py Executor.get_execution_history",
         detect=_py_missing_invocation_details,
         correct=_py_add_invocation_details,
     ),
@@ -251,10 +304,10 @@ DEVIATIONS: tuple[Deviation, ...] = (
         key="py-no-retrydetails-after-retry",
         runner=PY_RUNNER,
         summary="A StepSucceeded that follows a retry has no RetryDetails: the runner passes the "
-                "checkpoint update to the event (and so RetryDetails) only for RETRY and FAIL.",
-        source="aws_durable_execution_sdk_python_testing/executor.py Executor.get_execution_history "
-               "(op_update_ref only for RETRY/FAIL); model.py EventCreationContext.get_retry_details "
-               "(None without an update)",
+        "checkpoint update to the event (and so RetryDetails) only for RETRY and FAIL.",
+        source="aws_durable_execution_sdk_python_testing/executor.py "
+        "Executor.get_execution_history (op_update_ref only for RETRY/FAIL); model.py "
+        "EventCreationContext.get_retry_details (None without an update)",
         detect=_py_missing_retry_details,
         correct=_py_add_retry_details,
     ),
@@ -262,12 +315,12 @@ DEVIATIONS: tuple[Deviation, ...] = (
         key="py-crashed-invocation-unrecorded",
         runner=PY_RUNNER,
         summary="A crashed invocation (the handler raised out of the Lambda entry point) gets no "
-                "InvocationCompleted event, and InvocationCompletedDetails has no Error field at "
-                "all, so the service's Runtime.ExitError record cannot appear; the runner re-invokes "
-                "after a real-time 5 s back-off.",
+        "InvocationCompleted event, and InvocationCompletedDetails has no Error field at "
+        "all, so the service's Runtime.ExitError record cannot appear; the runner re-invokes "
+        "after a real-time 5 s back-off.",
         source="aws_durable_execution_sdk_python_testing/executor.py Executor._invoke_handler "
-               "(except Exception -> _retry_after_error, which records no completion); model.py "
-               "InvocationCompletedDetails (StartTimestamp, EndTimestamp, RequestId only)",
+        "(except Exception -> _retry_after_error, which records no completion); model.py "
+        "InvocationCompletedDetails (StartTimestamp, EndTimestamp, RequestId only)",
         detect=_py_crash_unrecorded,
         correct=_py_insert_crash_records,
     ),
@@ -275,23 +328,26 @@ DEVIATIONS: tuple[Deviation, ...] = (
         key="js-current-attempt-off-by-one",
         runner=JS_RUNNER,
         summary="RetryDetails.CurrentAttempt is read from the operation before the update without "
-                "the +1 for later attempts, so the k-th close reports max(1, k-1) instead of k "
-                "(1, 1, 2, 3 for four attempts; the service and the requirements say 1, 2, 3, 4).",
+        "the +1 for later attempts, so the k-th close reports max(1, k-1) instead of k "
+        "(1, 1, 2, 3 for four attempts; the service and the requirements say 1, 2, 3, 4).",
         source="@aws/durable-execution-sdk-js-testing/dist/checkpoint-server/index.mjs "
-               "(history details: CurrentAttempt: operation.StepDetails?.Attempt ?? 1)",
+        "(history details: CurrentAttempt: operation.StepDetails?.Attempt ?? 1)",
         detect=_js_attempt_off,
         correct=_js_fix_attempts,
     ),
     Deviation(
         key="js-skiptime-early-timer",
         runner=JS_RUNNER,
-        summary="With skipTime the QueueScheduler ignores timestamps: it completes a wait or makes "
-                "a retry READY as soon as it is scheduled, while the invocation that armed it is "
-                "still running, so WaitSucceeded lands before that invocation's InvocationCompleted "
-                "or the invocation carries on instead of suspending. The service completes timers "
-                "only when due.",
-        source="@aws/durable-execution-sdk-js-testing/dist/history-event-types.mjs QueueScheduler "
-               "(runs scheduled functions FIFO, timestamps ignored)",
+        summary="With skipTime the runner's QueueScheduler ignores the timer's due time and "
+        "applies the timer's checkpoint change (wait SUCCEEDED, retry READY) as soon as the next "
+        "invocation is scheduled, while the invocation that armed it is still running: "
+        "WaitSucceeded lands before that invocation's InvocationCompleted, or the still-running "
+        "invocation sees the timer done and carries on instead of suspending. The service "
+        "completes a timer only when it is due. The harness therefore runs requirements with "
+        "short timers on the runner's real timers (--node-clock auto).",
+        source="@aws/durable-execution-sdk-js-testing/dist/history-event-types.mjs "
+        "QueueScheduler.scheduleFunction (timestamp ignored; updateCheckpoint run immediately "
+        "upon scheduling)",
         detect=_js_early_timers,
         correct=_js_end_invocations_before_early_timers,
     ),

@@ -13,8 +13,10 @@ KNOWN_RUNNER_DEVIATION
     1. at least one documented deviation of this driver's runner (``deviations.py``) is detected
        in the run's history;
     2. proof that durable-core is not the cause: the control run, the same handler with the SDK's
-       own strategy configured identically, fails with exactly the same messages; or, where no
-       control run exists, the history with the detected deviations undone passes;
+       own strategy configured identically, fails with the same messages (execution ids and
+       timestamps masked), or it shows the same deviations and also passes with them undone
+       (for a runner whose timing varies between runs); where no control run exists, the history
+       with the detected deviations undone must pass;
     3. where every detected deviation can be undone, the history with them undone passes the
        official matcher and result check (so nothing else is wrong).
 NOT_IMPLEMENTED
@@ -27,6 +29,7 @@ evidence only.
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -76,6 +79,7 @@ class Verdict:
     facts: dict[str, Any] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
     history: list[dict[str, Any]] | None = None
+    control_history: list[dict[str, Any]] | None = None
     status: str | None = None
     result: str | None = None
 
@@ -94,8 +98,13 @@ def retry_delays(events: list[dict[str, Any]]) -> list[Any]:
     return out
 
 
-def _errors(requirement: Requirement, base: PlaceholderContext, events: list, status: str | None,
-            result: str | None) -> list[str]:
+def _errors(
+    requirement: Requirement,
+    base: PlaceholderContext,
+    events: list,
+    status: str | None,
+    result: str | None,
+) -> list[str]:
     # Each judgement binds placeholders afresh from the same Variables.
     return judge(requirement, copy.deepcopy(base), events, status, result)
 
@@ -136,34 +145,37 @@ def decide(
         c = control.outcome
         control_errors = _errors(requirement, base_context, c.events, c.status, c.result)
         verdict.control_errors = control_errors
+        verdict.control_history = c.events
         if requirement.id in RETRY_REQUIREMENTS:
-            verdict.delays = {subject.strategy: retry_delays(outcome.events),
-                              control.strategy: retry_delays(c.events)}
-            verdict.same_delays = verdict.delays[subject.strategy] == verdict.delays[control.strategy]
+            verdict.delays = {
+                subject.strategy: retry_delays(outcome.events),
+                control.strategy: retry_delays(c.events),
+            }
+            verdict.same_delays = (
+                verdict.delays[subject.strategy] == verdict.delays[control.strategy]
+            )
     elif control is not None:
         verdict.control_errors = None
         verdict.facts["control"] = control.not_implemented or control.error
 
     delay_error = None
     if verdict.same_delays is False:
-        delay_error = (f"NextAttemptDelaySeconds {verdict.delays[subject.strategy]} with durable-core's "
-                       f"strategy, {verdict.delays[control.strategy]} with the SDK's own")  # type: ignore[union-attr]
+        delay_error = (
+            f"NextAttemptDelaySeconds {verdict.delays[subject.strategy]} with durable-core's "
+            f"strategy, {verdict.delays[control.strategy]} with the SDK's own"
+        )  # type: ignore[union-attr]
     verdict.errors = errors + ([delay_error] if delay_error else [])
 
     if not verdict.errors:
         verdict.verdict = PASSED
         if control_errors:
-            verdict.reason = "the control run (SDK strategy) failed where durable-core passed: see control_errors"
+            verdict.reason = "the control run (SDK strategy) failed where durable-core passed"
         return verdict
     if delay_error:
         verdict.reason = "durable-core's delays differ from the SDK's own strategy"
         return verdict
 
-    detected = []
-    for deviation in known.for_runner(runner):
-        findings = deviation.detect(outcome)
-        if findings:
-            detected.append((deviation, findings))
+    detected = _detect(runner, outcome)
     verdict.deviations = [
         {"key": d.key, "runner": d.runner, "summary": d.summary, "source": d.source, "findings": f}
         for d, f in detected
@@ -172,33 +184,95 @@ def decide(
         verdict.reason = "no documented runner deviation explains the failure"
         return verdict
 
-    fixed, complete = known.corrected(outcome.events, outcome, [d for d, _ in detected])
-    counterfactual_errors = _errors(requirement, base_context, fixed, outcome.status, outcome.result) if complete else None
-    if complete:
-        verdict.counterfactual = ("passes: with only the detected deviations undone the official matcher "
-                                  "and result check accept the history"
-                                  if not counterfactual_errors else
-                                  "fails: " + "; ".join(counterfactual_errors))
-    else:
-        verdict.counterfactual = "not available: a detected deviation cannot be undone on the history alone"
-
-    if counterfactual_errors:
+    counterfactual_errors = _undone(requirement, base_context, outcome, detected)
+    if counterfactual_errors is None:
+        verdict.counterfactual = (
+            "not available: a detected deviation cannot be undone on the history alone"
+        )
+    elif counterfactual_errors:
+        verdict.counterfactual = "fails: " + "; ".join(counterfactual_errors)
         verdict.reason = "runner deviations detected, but undoing them leaves failures"
         return verdict
+    else:
+        verdict.counterfactual = (
+            "passes: with only the detected deviations undone the official matcher "
+            "and result check accept the history"
+        )
+
+    keys = ", ".join(d.key for d, _ in detected)
     if control_errors is not None:
-        if sorted(control_errors) != sorted(errors):
-            verdict.reason = ("runner deviations detected, but the control run with the SDK's own strategy "
-                              "fails differently, so durable-core's strategy changes the outcome")
+        assert control is not None and control.outcome is not None
+        if _masked(control_errors) == _masked(errors):
+            proof = "the control run with the SDK's own strategy fails with the same messages"
+        elif _same_deviations_only(requirement, base_context, runner, control.outcome, detected):
+            proof = (
+                "the control run with the SDK's own strategy shows the same deviations and, "
+                "like this run, passes with them undone (its messages differ in detail)"
+            )
+        else:
+            verdict.reason = (
+                "runner deviations detected, but the control run with the SDK's own strategy "
+                "fails differently, so durable-core's strategy changes the outcome"
+            )
             return verdict
-        proof = "the control run with the SDK's own strategy fails with the same messages"
-    elif complete:
+    elif counterfactual_errors == []:
         proof = "no control run for this requirement; the corrected history passes"
     else:
-        verdict.reason = "runner deviations detected but not proven (no control run, no complete correction)"
+        verdict.reason = (
+            "runner deviations detected but not proven (no control run, no complete correction)"
+        )
         return verdict
     verdict.verdict = DEVIATION
-    verdict.reason = f"{', '.join(d.key for d, _ in detected)}; {proof}"
+    verdict.reason = f"{keys}; {proof}"
     return verdict
+
+
+def _detect(runner: str, outcome: Outcome) -> list[tuple[known.Deviation, list[str]]]:
+    found = []
+    for deviation in known.for_runner(runner):
+        findings = deviation.detect(outcome)
+        if findings:
+            found.append((deviation, findings))
+    return found
+
+
+def _undone(
+    requirement: Requirement,
+    base: PlaceholderContext,
+    outcome: Outcome,
+    detected: list[tuple[known.Deviation, list[str]]],
+) -> list[str] | None:
+    """The official judgement of the history with the detected deviations undone, or None when
+    they cannot all be undone."""
+    fixed, complete = known.corrected(outcome.events, outcome, [d for d, _ in detected])
+    if not complete:
+        return None
+    return _errors(requirement, base, fixed, outcome.status, outcome.result)
+
+
+def _same_deviations_only(
+    requirement: Requirement,
+    base: PlaceholderContext,
+    runner: str,
+    control: Outcome,
+    detected: list[tuple[known.Deviation, list[str]]],
+) -> bool:
+    """The control run shows exactly the same kinds of deviation, and passes with them undone."""
+    theirs = _detect(runner, control)
+    if {d.key for d, _ in theirs} != {d.key for d, _ in detected}:
+        return False
+    return _undone(requirement, base, control, theirs) == []
+
+
+_RUN_SPECIFIC = re.compile(
+    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"  # execution / request ids
+    r"|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})?"  # timestamps
+)
+
+
+def _masked(errors: list[str]) -> list[str]:
+    """Messages with the values that differ between any two runs (ids, timestamps) masked."""
+    return sorted(_RUN_SPECIFIC.sub("<run-specific>", e) for e in errors)
 
 
 def as_run(strategy: str, call: Any) -> Run:
@@ -212,7 +286,7 @@ def as_run(strategy: str, call: Any) -> Run:
         run.outcome = call()
     except NotImplementedCase as reason:
         run.not_implemented = str(reason)
-    except Exception as error:  # noqa: BLE001 - reported as the verdict's reason
+    except Exception as error:
         run.error = f"{type(error).__name__}: {error}\n{traceback.format_exc(limit=4)}"
     run.seconds = time.perf_counter() - started
     return run

@@ -19,6 +19,12 @@ from typing import Any
 
 import yaml
 
+# Only the two pure submodules; never the package's runner (app, validate, clients, ...).
+try:
+    from aws_durable_execution_conformance_tests import history, variables
+except ImportError:  # reported with the version check below
+    history = variables = None  # type: ignore[assignment]
+
 PACKAGE = "aws_durable_execution_conformance_tests"
 DISTRIBUTION = "aws-durable-execution-conformance-tests"
 PINNED_VERSION = "1.0.0"
@@ -36,21 +42,19 @@ def _check_installed() -> Path:
             f"{DISTRIBUTION} is not installed in this Python; run scripts/setup"
         ) from None
     if version != PINNED_VERSION:
-        raise MissingPackage(f"{DISTRIBUTION} {version} is installed, the harness pins {PINNED_VERSION}")
+        raise MissingPackage(
+            f"{DISTRIBUTION} {version} is installed, the harness pins {PINNED_VERSION}"
+        )
     spec = importlib.util.find_spec(PACKAGE)
-    if spec is None or not spec.submodule_search_locations:
-        raise MissingPackage(f"{PACKAGE} is not importable")
+    if spec is None or not spec.submodule_search_locations or history is None:
+        raise MissingPackage(f"{PACKAGE} (history, variables) is not importable")
     return Path(next(iter(spec.submodule_search_locations)))
 
 
 PACKAGE_DIR = _check_installed()
 REQUIREMENTS_DIR = PACKAGE_DIR / "test_requirements"
-
-# Only the two pure submodules; never the package's runner (app, validate, clients, ...).
-from aws_durable_execution_conformance_tests.history import EventHistoryMatcher  # noqa: E402
-from aws_durable_execution_conformance_tests.variables import PlaceholderContext  # noqa: E402
-
-__all__ = ["EventHistoryMatcher", "PlaceholderContext"]
+EventHistoryMatcher = history.EventHistoryMatcher
+PlaceholderContext = variables.PlaceholderContext
 
 
 @dataclass(frozen=True)

@@ -41,8 +41,20 @@ PARALLEL_PROCESSES = 8
 # The most virtual time each handler's timers can take (waits and retry delays, from the
 # requirements' numbers; 1-13's two jittered delays are at most 5 + 10 s).
 TIMER_SECONDS = {
-    "1-8": 2, "1-9": 1, "1-10": 1, "1-11": 1, "1-12": 3, "1-13": 15, "1-14": 8, "1-15": 1,
-    "1-18": 1, "2-1": 2, "2-2": 2, "2-3": 4, "2-4": 60, "2-5": 3600,
+    "1-8": 2,
+    "1-9": 1,
+    "1-10": 1,
+    "1-11": 1,
+    "1-12": 3,
+    "1-13": 15,
+    "1-14": 8,
+    "1-15": 1,
+    "1-18": 1,
+    "2-1": 2,
+    "2-2": 2,
+    "2-3": 4,
+    "2-4": 60,
+    "2-5": 3600,
 }
 # A crashed invocation rejects LocalDurableTestRunner.run(); nothing else can run after it in
 # that process, so these always run in the skipTime batch, last.
@@ -90,7 +102,9 @@ def _run_batch(jobs: list[dict[str, Any]], clock: str) -> dict[str, dict[str, An
             check=False,
         )
         if done.returncode != 0 or not out.exists():
-            raise RuntimeError(f"run-handlers.mjs exited {done.returncode}: {done.stderr.strip()[-1500:]}")
+            raise RuntimeError(
+                f"run-handlers.mjs exited {done.returncode}: {done.stderr.strip()[-1500:]}"
+            )
         report = json.loads(out.read_text(encoding="utf-8"))
     _versions.update(report.get("versions", {}))
     results = {r["key"]: r for r in report["results"]}
@@ -108,7 +122,13 @@ def prepare(cases: Sequence[Case]) -> None:
     for case in cases:
         if case.id not in HANDLED:
             continue
-        job = {"key": key(case), "id": case.id, "input": case.input, "strategy": case.strategy, "seed": case.seed}
+        job = {
+            "key": key(case),
+            "id": case.id,
+            "input": case.input,
+            "strategy": case.strategy,
+            "seed": case.seed,
+        }
         clock = clock_for(case.id, policy)
         if clock == "real":
             singles.append((job, clock))  # one process each: they sleep in parallel
@@ -116,7 +136,9 @@ def prepare(cases: Sequence[Case]) -> None:
             batches.setdefault(clock, []).append(job)
     with _lock:
         if _pool is None:
-            _pool = ThreadPoolExecutor(max_workers=PARALLEL_PROCESSES, thread_name_prefix="node-driver")
+            _pool = ThreadPoolExecutor(
+                max_workers=PARALLEL_PROCESSES, thread_name_prefix="node-driver"
+            )
         # Longest first, so the longest real-time case starts at once.
         for job, clock in sorted(singles, key=lambda jc: -TIMER_SECONDS.get(jc[0]["id"], 0)):
             future = _pool.submit(_run_batch, [job], clock)
@@ -144,12 +166,16 @@ def run(case: Case) -> Outcome:
     if "rejected" in result:
         if case.id in CRASH_CASES:
             raise NotImplementedCase(
-                "LocalDurableTestRunner does not re-invoke after a crashed invocation: run() rejected with "
-                f"{result['rejected']!r} after {facts.get('invocations')} invocation(s) "
-                f"({facts.get('crashed_invocations')} crashed), so the service's re-invocation that these "
-                "requirements check cannot happen (measured with this strategy; conformance-notes §2.4 item 4)")
+                "LocalDurableTestRunner does not re-invoke after a crashed invocation: run() "
+                f"rejected with {result['rejected']!r} after {facts.get('invocations')} "
+                f"invocation(s) ({facts.get('crashed_invocations')} crashed), so the service's "
+                "re-invocation that these requirements check cannot happen (measured with this "
+                "strategy; conformance-notes §2.4 item 4)"
+            )
         raise RuntimeError(f"LocalDurableTestRunner.run() rejected: {result['rejected']}")
-    return Outcome(events=result["events"], status=result["status"], result=result["result"], facts=facts)
+    return Outcome(
+        events=result["events"], status=result["status"], result=result["result"], facts=facts
+    )
 
 
 def close() -> None:
@@ -168,7 +194,7 @@ def versions() -> dict[str, str]:
 DRIVER = Driver(
     name="node-sdk",
     description="@aws/durable-execution-sdk-js 2.4.0 on LocalDurableTestRunner (testing 1.1.4), "
-                "retries by durable-core (profile ts)",
+    "retries by durable-core (profile ts)",
     run=run,
     runner="@aws/durable-execution-sdk-js-testing 1.1.4",
     prepare=prepare,

@@ -25,6 +25,7 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from datetime import datetime
 from typing import Any
 
+import durable_core
 from aws_durable_execution_sdk_python.config import (
     Duration,
     JitterStrategy,
@@ -32,6 +33,7 @@ from aws_durable_execution_sdk_python.config import (
     StepSemantics,
 )
 from aws_durable_execution_sdk_python.context import DurableContext
+from aws_durable_execution_sdk_python.exceptions import StepError
 from aws_durable_execution_sdk_python.execution import durable_execution
 from aws_durable_execution_sdk_python.retries import (
     RetryPresets,
@@ -40,8 +42,6 @@ from aws_durable_execution_sdk_python.retries import (
 )
 from aws_durable_execution_sdk_python.serdes import SerDes
 from aws_durable_execution_sdk_python_testing.runner import DurableFunctionTestRunner
-
-import durable_core
 from durable_core import retry as core_retry
 
 from . import Case, Driver, NotImplementedCase, Outcome
@@ -63,7 +63,7 @@ CRASH_CASES = frozenset({"1-17", "1-18"})
 JITTERED = frozenset({"1-13"})  # the only handler whose steps fail under a jittered strategy
 
 
-# --- the two strategy providers -------------------------------------------------------------------
+# --- the two strategy providers ------------------------------------------------------------------
 
 
 class CoreStrategies:
@@ -115,18 +115,18 @@ class SdkStrategies:
         return create_retry_strategy(config)
 
 
-# --- handlers ---------------------------------------------------------------------------------------
+# --- handlers ------------------------------------------------------------------------------------
 
 
 class TransientError(Exception):
     pass
 
 
-class SimulatedLambdaCrash(BaseException):  # noqa: N818 - it is a crash, not an error
+class SimulatedLambdaCrash(BaseException):
     """Ends the invocation from inside a step with no checkpoint, like ``os._exit``."""
 
 
-class LambdaRuntimeExit(Exception):  # noqa: N818
+class LambdaRuntimeExit(Exception):
     """What the Lambda-level wrapper raises to the runner for a crashed invocation."""
 
 
@@ -165,8 +165,11 @@ def _handlers(s: CoreStrategies | SdkStrategies) -> dict[str, Callable[[Any, Dur
 
     def h1_4(event: Any, ctx: DurableContext) -> Any:
         def build_response(_s: Any) -> dict:
-            return {"user": {"name": event["name"], "tags": list(event["tags"])},
-                    "count": len(event["tags"])}
+            return {
+                "user": {"name": event["name"], "tags": list(event["tags"])},
+                "count": len(event["tags"]),
+            }
+
         return ctx.step(build_response, config=default())
 
     def h1_5(_event: Any, ctx: DurableContext) -> Any:
@@ -181,6 +184,7 @@ def _handlers(s: CoreStrategies | SdkStrategies) -> dict[str, Callable[[Any, Dur
             greeting = f"Hello, {event}!"
             step.logger.info(f"Greeting step completed with: {greeting}")
             return greeting
+
         return ctx.step(greet, config=default())
 
     def h1_8(_event: Any, ctx: DurableContext) -> Any:
@@ -192,6 +196,7 @@ def _handlers(s: CoreStrategies | SdkStrategies) -> dict[str, Callable[[Any, Dur
         def func(step: Any) -> str:
             step.logger.info("step executed")
             return "cached_value"
+
         value = ctx.step(func, config=default())
         ctx.wait(Duration.from_seconds(1))
         return value
@@ -200,18 +205,21 @@ def _handlers(s: CoreStrategies | SdkStrategies) -> dict[str, Callable[[Any, Dur
         def func(step: Any) -> Any:
             step.logger.info("step executed")
             raise RuntimeError("permanent failure")
+
+        outcome = "step succeeded"
         try:
             ctx.step(func, config=cfg(s.none()))
-        except Exception:  # noqa: BLE001 - the requirement catches the step's error
-            pass
+        except StepError:  # the requirement catches the step's error and goes on
+            outcome = "handled"
         ctx.wait(Duration.from_seconds(1))
-        return "handled"
+        return outcome
 
     def h1_11(_event: Any, ctx: DurableContext) -> Any:
         def unreliable(step: Any) -> str:
             if step.attempt < 2:
                 raise RuntimeError("first attempt fails")
             return "Operation succeeded"
+
         strategy = s.exponential(max_attempts=3, initial_delay=1, jitter="NONE")
         return ctx.step(unreliable, config=cfg(strategy))
 
@@ -224,6 +232,7 @@ def _handlers(s: CoreStrategies | SdkStrategies) -> dict[str, Callable[[Any, Dur
             if step.attempt < 3:
                 raise RuntimeError(f"attempt {step.attempt} fails")
             return "succeeded on third attempt"
+
         return ctx.step(unreliable, config=default())
 
     def h1_14(_event: Any, ctx: DurableContext) -> Any:
@@ -231,6 +240,7 @@ def _handlers(s: CoreStrategies | SdkStrategies) -> dict[str, Callable[[Any, Dur
             if step.attempt < 3:
                 raise RuntimeError(f"attempt {step.attempt} fails")
             return "succeeded after backoff"
+
         strategy = s.exponential(max_attempts=5, initial_delay=2, backoff_rate=3, jitter="NONE")
         return ctx.step(func, config=cfg(strategy))
 
@@ -239,24 +249,32 @@ def _handlers(s: CoreStrategies | SdkStrategies) -> dict[str, Callable[[Any, Dur
             if step.attempt < 2:
                 raise TransientError("transient failure")
             return "recovered"
-        strategy = s.exponential(max_attempts=3, initial_delay=1, jitter="NONE",
-                                 retryable_error_types=[TransientError])
+
+        strategy = s.exponential(
+            max_attempts=3, initial_delay=1, jitter="NONE", retryable_error_types=[TransientError]
+        )
         return ctx.step(func, config=cfg(strategy))
 
     def h1_16(_event: Any, ctx: DurableContext) -> Any:
         def func(_step: Any) -> str:
             raise TransientError("transient failure, not retried")
+
         # Only TimeoutError is retryable, so TransientError is not.
-        strategy = s.exponential(max_attempts=3, initial_delay=1, jitter="NONE",
-                                 retryable_error_types=[TimeoutError])
+        strategy = s.exponential(
+            max_attempts=3, initial_delay=1, jitter="NONE", retryable_error_types=[TimeoutError]
+        )
         return ctx.step(func, config=cfg(strategy))
 
     def h1_17(event: Any, ctx: DurableContext) -> Any:
         def at_most_once_flaky_step(step: Any) -> str:
             step.logger.info(f"{event}")
             raise SimulatedLambdaCrash("process.exit during the step")
-        return ctx.step(at_most_once_flaky_step, name="at_most_once_flaky_step",
-                        config=cfg(s.none(), step_semantics=StepSemantics.AT_MOST_ONCE_PER_RETRY))
+
+        return ctx.step(
+            at_most_once_flaky_step,
+            name="at_most_once_flaky_step",
+            config=cfg(s.none(), step_semantics=StepSemantics.AT_MOST_ONCE_PER_RETRY),
+        )
 
     def h1_18(event: Any, ctx: DurableContext) -> Any:
         def flaky(step: Any) -> str:
@@ -264,8 +282,11 @@ def _handlers(s: CoreStrategies | SdkStrategies) -> dict[str, Callable[[Any, Dur
             if step.attempt < 2:
                 raise SimulatedLambdaCrash("process.exit during the first attempt")
             return "succeeded on second attempt"
+
         strategy = s.exponential(max_attempts=3, initial_delay=1, jitter="NONE")
-        return ctx.step(flaky, config=cfg(strategy, step_semantics=StepSemantics.AT_MOST_ONCE_PER_RETRY))
+        return ctx.step(
+            flaky, config=cfg(strategy, step_semantics=StepSemantics.AT_MOST_ONCE_PER_RETRY)
+        )
 
     def h1_19(_event: Any, ctx: DurableContext) -> Any:
         return ctx.step(_always_fail, config=cfg(s.none()))
@@ -273,7 +294,7 @@ def _handlers(s: CoreStrategies | SdkStrategies) -> dict[str, Callable[[Any, Dur
     def h1_20(_event: Any, ctx: DurableContext) -> Any:
         try:
             value = ctx.step(_always_fail, config=cfg(s.none()))
-        except Exception:  # noqa: BLE001 - the requirement catches the step's error
+        except StepError:
             value = "fallback_result"
         return ctx.step(lambda _s: value, config=default())
 
@@ -299,15 +320,18 @@ def _handlers(s: CoreStrategies | SdkStrategies) -> dict[str, Callable[[Any, Dur
         ctx.wait(Duration.from_hours(1))
         return None
 
-    return {name[1:].replace("_", "-"): fn for name, fn in locals().items()
-            if name.startswith("h") and name[1:2].isdigit()}
+    return {
+        name[1:].replace("_", "-"): fn
+        for name, fn in locals().items()
+        if name.startswith("h") and name[1:2].isdigit()
+    }
 
 
 HANDLED = frozenset(_handlers(SdkStrategies()))
 USES_RETRY_STRATEGY_SUITES = frozenset({"step"})
 
 
-# --- running one case -------------------------------------------------------------------------------
+# --- running one case ----------------------------------------------------------------------------
 
 
 def _service_json(value: Any) -> Any:
@@ -321,7 +345,9 @@ def _service_json(value: Any) -> Any:
     return value
 
 
-def _restore_invocation_details(events: list[dict], runner: DurableFunctionTestRunner, arn: str) -> bool:
+def _restore_invocation_details(
+    events: list[dict], runner: DurableFunctionTestRunner, arn: str
+) -> bool:
     """The runner drops ``InvocationCompletedDetails`` when it renumbers events
     (``HistoryEvent.from_event_with_id`` copies every details field but that one), although it
     recorded them (``Execution.invocation_completions``). Put the recorded details back on the
@@ -330,13 +356,15 @@ def _restore_invocation_details(events: list[dict], runner: DurableFunctionTestR
     completed = [e for e in events if e.get("EventType") == "InvocationCompleted"]
     if not completed or all("InvocationCompletedDetails" in e for e in completed):
         return False
-    records = sorted(runner._store.load(arn).invocation_completions,  # noqa: SLF001
-                     key=lambda r: r.end_timestamp)
+    records = sorted(runner._store.load(arn).invocation_completions, key=lambda r: r.end_timestamp)
     if len(records) != len(completed):
         return False
-    if any(r.end_timestamp.isoformat() != e["EventTimestamp"] for r, e in zip(records, completed)):
+    if any(
+        r.end_timestamp.isoformat() != e["EventTimestamp"]
+        for r, e in zip(records, completed, strict=True)
+    ):
         return False
-    for record, event in zip(records, completed):
+    for record, event in zip(records, completed, strict=True):
         event["InvocationCompletedDetails"] = _service_json(record.to_dict())
     return True
 
@@ -369,9 +397,13 @@ def _run(case: Case, restore_invocation_details: bool, seeded: bool) -> Outcome:
         if restore_invocation_details and _restore_invocation_details(events, runner, arn):
             normalisations.append("python-invocation-details-restored")
     status = result.execution_status.value if result.execution_status is not None else None
-    return Outcome(events=events, status=status,
-                   result=result.result if status == "SUCCEEDED" else None,
-                   facts=facts, normalisations=normalisations)
+    return Outcome(
+        events=events,
+        status=status,
+        result=result.result if status == "SUCCEEDED" else None,
+        facts=facts,
+        normalisations=normalisations,
+    )
 
 
 def _restore_default() -> bool:
@@ -389,7 +421,9 @@ def prepare(cases: Sequence[Case]) -> None:
     restore = _restore_default()
     with _state_lock:
         if _pool is None:
-            _pool = ThreadPoolExecutor(max_workers=len(crash_cases), thread_name_prefix="python-sdk-crash")
+            _pool = ThreadPoolExecutor(
+                max_workers=len(crash_cases), thread_name_prefix="python-sdk-crash"
+            )
         for case in crash_cases:
             _background[_key(case)] = _pool.submit(_run, case, restore, False)
 
@@ -424,7 +458,7 @@ def _key(case: Case) -> str:
 DRIVER = Driver(
     name="python-sdk",
     description="aws-durable-execution-sdk-python 3.0.0 on DurableFunctionTestRunner "
-                "(testing 1.4.0, skip-time), retries by durable-core (profile python)",
+    "(testing 1.4.0, skip-time), retries by durable-core (profile python)",
     run=run,
     runner="aws-durable-execution-sdk-python-testing 1.4.0",
     prepare=prepare,

@@ -113,6 +113,7 @@ def test_invalid_configs_name_the_field(kwargs, field):
         ({"retryable_errors": [re.compile("a", re.VERBOSE)]}, ValueError, "retryable_errors"),
         ({"retryable_error_types": [3]}, TypeError, "retryable_error_types"),
         ({"jitter": 1}, TypeError, "jitter"),
+        ({"retryable_errors": ["lone \udcff"]}, ValueError, "retryable_errors"),
     ],
 )
 def test_wrong_types_are_rejected_by_the_host(kwargs, error, field):
@@ -172,3 +173,8 @@ def test_aws_adapter_returns_the_sdks_own_decision_type():
     assert isinstance(decision, RetryDecision)
     assert (decision.should_retry, decision.delay_seconds) == (True, 12)
     assert strategy(RuntimeError("x"), 5).should_retry is False
+
+
+def test_configs_built_by_hand_may_hold_integers():
+    config = retry.StrategyConfig(initial_delay=2, max_attempts=3, jitter="NONE")
+    assert retry.Strategy(config, profile="python").decide(2, message="x").delay_seconds == 4

@@ -303,13 +303,18 @@ def _as_config(config: Any, profile: Profile) -> StrategyConfig:
 
 def _to_wit(config: StrategyConfig) -> Record:
     record = Record()
+
+    def f64(value: float | None) -> float | None:
+        # option<f64> only takes floats; configs built by hand may hold ints.
+        return None if value is None else float(value)
+
     for name, value in (
         ("backoff", config.backoff),
-        ("max-attempts", config.max_attempts),
-        ("initial-delay-seconds", config.initial_delay),
-        ("max-delay-seconds", config.max_delay),
-        ("backoff-rate", config.backoff_rate),
-        ("increment-seconds", config.increment),
+        ("max-attempts", f64(config.max_attempts)),
+        ("initial-delay-seconds", f64(config.initial_delay)),
+        ("max-delay-seconds", f64(config.max_delay)),
+        ("backoff-rate", f64(config.backoff_rate)),
+        ("increment-seconds", f64(config.increment)),
         ("jitter", config.jitter),
         ("retryable-error-types", _list(config.retryable_error_types)),
     ):
@@ -404,6 +409,9 @@ def _patterns(items: Iterable[Any] | None) -> tuple[tuple[str, str, str], ...] |
         raise wrong_type("retryable_errors", items, "a list of str or re.Pattern")
     out = []
     for item in items:
+        source = item.pattern if isinstance(item, re.Pattern) else item
+        if isinstance(source, str) and not _is_unicode(source):
+            raise invalid("retryable_errors", item, "text without lone surrogates")
         if isinstance(item, str):
             out.append(("substring", item, ""))
         elif isinstance(item, re.Pattern) and isinstance(item.pattern, str):
@@ -430,6 +438,14 @@ def _type_names(items: Iterable[Any] | None) -> tuple[str, ...] | None:
         else:
             raise wrong_type("retryable_error_types", item, "an exception class or its name")
     return tuple(names)
+
+
+def _is_unicode(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _qualified(cls: type) -> str:

@@ -1,6 +1,7 @@
 // Benchmark: cold start and per-call cost of the package, against a plain-JS twin of the ts rule
-// and the real SDK's classifier. Medians over rounds; the machine is shared, so rounds are
-// interleaved across subjects and the spread is printed.
+// and the real SDK's classifier; per-decision cost of retry strategies against the SDK's own
+// createRetryStrategy. Medians over rounds; the machine is shared, so rounds are interleaved
+// across subjects and the spread is printed.
 //
 //   node bench/bench.mjs [--json] [--rounds N] [--children N] [--calls N]
 //
@@ -12,7 +13,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { _test, core } from '../src/component.js';
-import { classifyApiError, classifyError, coreInfo, rules } from '../src/index.js';
+import { aws, classifyApiError, classifyError, coreInfo, rules } from '../src/index.js';
+import { retry, step } from '../src/index.js';
 import { sdkClassifier } from './sdk-route.mjs';
 import { classifyTsTwin } from './ts-twin.mjs';
 
@@ -55,7 +57,7 @@ const KMS_ERROR = asAwsError(KMS);
 // The raw crossing, options word already packed: through jco's glue (which the package bypasses,
 // see src/abi.js) and through the package's own lowering.
 const PACKED = [0b11100, STALE.status, STALE.code, STALE.message]; // code, message, ts profile
-const glue = _test.glue().classify;
+const glue = _test.glue();
 const { classifyPacked } = core();
 const asCategory = (rule) => rules()[rule].category;
 
@@ -67,13 +69,38 @@ try {
   sdkSkipped = error.message;
 }
 
+// ---- retry decisions: the same config through durable-core and through the SDK's own strategy.
+const RETRY_CFG = { maxAttempts: 5, initialDelay: { seconds: 2 }, maxDelay: { seconds: 60 }, backoffRate: 2, jitter: 'FULL' };
+const FILTERED_CFG = { ...RETRY_CFG, retryableErrors: [/timeout/i, 'ECONNRESET'] };
+const RETRY_ERROR = new TypeError('fetch failed: ECONNRESET');
+const strategy = retry.createStrategy(retry.exponential(RETRY_CFG), { profile: 'ts' });
+const filtered = retry.createStrategy(retry.exponential(FILTERED_CFG), { profile: 'ts' });
+const awsStrategy = aws.createRetryStrategy(RETRY_CFG);
+const retryHandle = _test.glue().retry.register(strategy.config, 'ts');
+const RETRY_PACKED = [retryHandle, 2, 0.5, RETRY_ERROR.message, 'TypeError\nError'];
+const { decidePacked } = core();
+const OUTCOME_BITS = ['retry', 'attempts-exhausted', 'not-retryable', 'rejected'];
+let sdkRetry;
+let sdkFiltered;
+try {
+  const { createRetryStrategy } = await import('@aws/durable-execution-sdk-js');
+  sdkRetry = createRetryStrategy(RETRY_CFG);
+  sdkFiltered = createRetryStrategy(FILTERED_CFG);
+} catch (error) {
+  sdkSkipped = `${sdkSkipped ? `${sdkSkipped}; ` : ''}createRetryStrategy: ${error.message}`;
+}
+const sdkOutcome = (decision) => (decision.shouldRetry ? 'retry' : 'no retry');
+const RETRY_2 = 'retry, attempt 2';
+const RETRY_FILTERED = 'retry, RegExp + substring filter';
+const EXHAUSTED = 'attempts exhausted';
+
 const subjects = [
   ['classifyApiError', 'stale token 400', () => classifyApiError(STALE).category],
   ['classifyApiError', 'KMS 502', () => classifyApiError(KMS).category],
   ['classifyError', 'stale token 400', () => classifyError(STALE_ERROR, { profile: 'ts' }).category],
   ['classifyError', 'KMS 502', () => classifyError(KMS_ERROR, { profile: 'ts' }).category],
   ['crossing only: src/abi.js lowering', 'stale token 400', () => asCategory(classifyPacked(...PACKED))],
-  ['crossing only: jco 1.12 glue', 'stale token 400', () => asCategory(glue.classifyPacked(...PACKED))],
+  ['crossing only: jco 1.12 glue', 'stale token 400', () => asCategory(glue.classify.classifyPacked(...PACKED))],
   ['plain-JS twin (ts rule)', 'stale token 400', () => classifyTsTwin(STALE).category],
   ['plain-JS twin (ts rule)', 'KMS 502', () => classifyTsTwin(KMS).category],
   ...(sdk
@@ -82,10 +109,24 @@ const subjects = [
         ['SDK 2.4.0 classifyCheckpointError', 'KMS 502', () => sdk(KMS_ERROR), 20],
       ]
     : []),
+  ['strategy.decide (random given)', RETRY_2, () => strategy.decide(RETRY_ERROR, 2, { random: 0.5 }).outcome, 1, 'retry'],
+  ['strategy.decide (Math.random drawn)', RETRY_2, () => strategy.decide(RETRY_ERROR, 2).outcome, 1, 'retry'],
+  ['strategy.decide (random given)', RETRY_FILTERED, () => filtered.decide(RETRY_ERROR, 2, { random: 0.5 }).outcome, 1, 'retry'],
+  ['strategy.decide', EXHAUSTED, () => strategy.decide(RETRY_ERROR, 5).outcome, 1, 'attempts-exhausted'],
+  ['aws.createRetryStrategy(cfg) function', RETRY_2, () => sdkOutcome(awsStrategy(RETRY_ERROR, 2)), 1, 'retry'],
+  ['crossing only: src/abi.js decide-packed', RETRY_2, () => OUTCOME_BITS[Number(decidePacked(...RETRY_PACKED) & 3n)], 1, 'retry'],
+  ['crossing only: jco 1.12 glue decide-packed', RETRY_2, () => OUTCOME_BITS[Number(glue.retry.decidePacked(...RETRY_PACKED) & 3n)], 1, 'retry'],
+  ...(sdkRetry
+    ? [
+        ['SDK 2.4.0 createRetryStrategy(cfg) function', RETRY_2, () => sdkOutcome(sdkRetry(RETRY_ERROR, 2)), 1, 'retry'],
+        ['SDK 2.4.0 createRetryStrategy(cfg) function', RETRY_FILTERED, () => sdkOutcome(sdkFiltered(RETRY_ERROR, 2)), 1, 'retry'],
+        ['SDK 2.4.0 createRetryStrategy(cfg) function', EXHAUSTED, () => sdkOutcome(sdkRetry(RETRY_ERROR, 5)), 1, 'no retry'],
+      ]
+    : []),
 ];
 // Every subject must give the same answer, or the comparison is meaningless.
-for (const [name, input, run] of subjects) {
-  const expected = input === 'KMS 502' ? 'EXECUTION' : 'INVOCATION';
+for (const [name, input, run, , answer] of subjects) {
+  const expected = answer ?? (input === 'KMS 502' ? 'EXECUTION' : 'INVOCATION');
   if (run() !== expected) throw new Error(`${name} on ${input}: ${run()}, expected ${expected}`);
 }
 
@@ -132,12 +173,51 @@ const report = {
     'stale token 400': nsOf('classifyApiError', 'stale token 400') / nsOf('plain-JS twin (ts rule)', 'stale token 400'),
     'KMS 502': nsOf('classifyApiError', 'KMS 502') / nsOf('plain-JS twin (ts rule)', 'KMS 502'),
   },
+  ...(sdkRetry && {
+    retryRatioToSdk: {
+      [RETRY_2]: nsOf('strategy.decide (random given)', RETRY_2) / nsOf('SDK 2.4.0 createRetryStrategy(cfg) function', RETRY_2),
+      [RETRY_FILTERED]: nsOf('strategy.decide (random given)', RETRY_FILTERED) / nsOf('SDK 2.4.0 createRetryStrategy(cfg) function', RETRY_FILTERED),
+      [EXHAUSTED]: nsOf('strategy.decide', EXHAUSTED) / nsOf('SDK 2.4.0 createRetryStrategy(cfg) function', EXHAUSTED),
+    },
+  }),
   targets: {
     perCallAtMost1us: Math.max(nsOf('classifyApiError', 'stale token 400'), nsOf('classifyApiError', 'KMS 502')) <= 1000,
+    retryDecideAtMost1us: nsOf('strategy.decide (random given)', RETRY_2) <= 1000,
     coldAtMost10ms: totals <= 10,
   },
   ...(sdkSkipped ? { sdkSkipped } : {}),
 };
+
+// ---- step: per-call latency of step.begin / step.complete (one component call each, JSON in
+// and out), medians over rounds like the subjects above, with fewer calls per round.
+const STEP_NOW = 1_700_000_000_000;
+const STEP_CALL = { id: 'c4ca4238a0b92382', name: 'charge', profile: 'ts' };
+const STEP_AT = { nowMs: STEP_NOW, random: 0.5 };
+const STEP_SUCCEEDED = { Id: STEP_CALL.id, Type: 'STEP', SubType: 'Step', Name: 'charge', Status: 'SUCCEEDED', StartTimestamp: STEP_NOW, StepDetails: { Attempt: 1, Result: '{"charged":42,"currency":"EUR"}' } };
+const STEP_ERROR = Object.assign(new Error('card declined'), { name: 'Declined' });
+const stepStrategy = retry.createStrategy(retry.exponential({ maxAttempts: 3, initialDelay: 1, jitter: 'NONE' }), { profile: 'ts' });
+const stepSubjects = [
+  ['step.begin', 'first run (no operation)', () => step.begin(STEP_CALL, null, STEP_AT).action.kind, 'execute'],
+  ['step.begin', 'replay of SUCCEEDED', () => step.begin(STEP_CALL, STEP_SUCCEEDED, STEP_AT).action.kind, 'return'],
+  ['step.complete', 'success (small payload)', () => step.complete(STEP_CALL, 1, { success: { payload: '{"charged":42}' } }, STEP_AT).action.kind, 'return'],
+  ['step.complete', 'retry (Error, default preset)', () => step.complete(STEP_CALL, 1, STEP_ERROR, STEP_AT).action.kind, 'suspend'],
+  ['step.complete', 'retry (Error, a retry.createStrategy Strategy)', () => step.complete(STEP_CALL, 1, STEP_ERROR, { ...STEP_AT, strategy: stepStrategy }).action.kind, 'suspend'],
+];
+for (const [name, input, run, expected] of stepSubjects) {
+  if (run() !== expected) throw new Error(`${name} on ${input}: ${run()}, expected ${expected}`);
+}
+const STEP_CALLS = Math.max(1, Math.ceil(CALLS / 20));
+const stepSamples = stepSubjects.map(() => []);
+for (let round = -2; round < ROUNDS; round++) {
+  stepSubjects.forEach(([, , run], i) => {
+    const start = process.hrtime.bigint();
+    for (let n = 0; n < STEP_CALLS; n++) sink += run().length;
+    const ns = Number(process.hrtime.bigint() - start) / STEP_CALLS;
+    if (round >= 0) stepSamples[i].push(ns);
+  });
+}
+report.stepPerCallNs = stepSubjects.map(([name, input], i) => ({ name, input, ns: spread(stepSamples[i]) }));
+report.settings.stepCallsPerRound = STEP_CALLS;
 
 if (args.json) {
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
@@ -158,6 +238,10 @@ if (args.json) {
     `| cold: read the rule table | ${ms(coldPhases.rules)} ms |`,
     ...perCall.map((p) => `| per call: ${p.name}, ${p.input} | ${ns(p.ns)} ns |`),
     `| classifyApiError / twin | ${report.ratioToTwin['stale token 400'].toFixed(1)}x (stale), ${report.ratioToTwin['KMS 502'].toFixed(1)}x (KMS) |`,
+    ...(report.retryRatioToSdk
+      ? [`| strategy.decide / SDK createRetryStrategy | ${Object.entries(report.retryRatioToSdk).map(([input, r]) => `${r.toFixed(1)}x (${input})`).join(', ')} |`]
+      : []),
+    ...report.stepPerCallNs.map((p) => `| per call: ${p.name}, ${p.input} | ${ns(p.ns)} ns |`),
   ];
   if (sdkSkipped) lines.push('', `SDK route not measured: ${sdkSkipped}`);
   process.stdout.write(`${lines.join('\n')}\n`);

@@ -1,33 +1,30 @@
-// A hand-written canonical-ABI lowering of `classify-packed`, the hot path.
+// Hand-written canonical-ABI lowerings of the two hot paths, `classify-packed` and `decide-packed`.
 //
 // jco 1.12's glue encodes each string with TextEncoder.encode (a fresh Uint8Array, then a copy
-// into linear memory): about 0.35 us per string on Node 20, most of a classify call. Here each
-// string is encoded straight into guest memory with encodeInto, which is 3-4x faster. The
-// signature is flat (u32, u32, string, string) -> u32, so the lowering is small; the tests check
-// it against the glue on every input shape, and everything else still goes through the glue.
+// into linear memory): about 0.35 us per string on Node 20, most of a call. Here each string is
+// encoded straight into guest memory with encodeInto, which is 3-4x faster. Both signatures are
+// flat (scalars and strings in, one integer out), so the lowerings are small; the tests check
+// them against the glue on every input shape, and everything else still goes through the glue.
 
-const EXPORT = 'durable:core/classify@0.1.0#classify-packed';
+const CLASSIFY_PACKED = 'durable:core/classify@0.1.0#classify-packed';
+const DECIDE_PACKED = 'durable:core/retry@0.1.0#decide-packed';
 const encoder = new TextEncoder();
 
-/** Returns `classifyPacked(options, status, code, message)` bound to one core instance's exports. */
-export function lowerClassifyPacked(exports) {
-  const fn = exports[EXPORT];
-  // Flat lowering: options, status, then (pointer, length) per string.
-  if (typeof fn !== 'function' || fn.length !== 6) {
-    throw new Error(`the core module's ${EXPORT} is not the (u32, u32, string, string) -> u32 this host lowers`);
-  }
+/**
+ * UTF-8 lowering of strings into one instance's memory: `lower(s)` returns the pointer of a
+ * guest-owned copy and `length()` its byte length, until the next `lower`.
+ */
+function stringLowering(exports) {
   const { memory, cabi_realloc: realloc } = exports;
   let bytes = new Uint8Array(memory.buffer);
-  let ptr = 0;
   let len = 0;
 
-  // Sets ptr/len to a guest-owned UTF-8 copy of `s` (the guest frees it after the call).
+  // The callee frees the copy after the call.
   function lower(s) {
     const units = s.length;
     if (units === 0) {
-      ptr = 1; // any aligned pointer: nothing is read
       len = 0;
-      return;
+      return 1; // any aligned pointer: nothing is read
     }
     const capacity = units * 3; // UTF-8 needs at most 3 bytes per UTF-16 code unit
     let at = realloc(0, 0, 1, capacity);
@@ -36,15 +33,47 @@ export function lowerClassifyPacked(exports) {
     const { written } = encoder.encodeInto(s, bytes.subarray(at, at + capacity));
     // The guest frees exactly `len` bytes, so the allocation must have exactly that size.
     if (written < capacity) at = realloc(at, capacity, 1, written);
-    ptr = at;
     len = written;
+    return at;
   }
+  return { lower, length: () => len };
+}
 
+function exported(exports, name, flatParams, shape) {
+  const fn = exports[name];
+  if (typeof fn !== 'function' || fn.length !== flatParams) {
+    throw new Error(`the core module's ${name} is not the ${shape} this host lowers`);
+  }
+  return fn;
+}
+
+/** Returns `classifyPacked(options, status, code, message)` bound to one core instance's exports. */
+export function lowerClassifyPacked(exports) {
+  // Flat lowering: options, status, then (pointer, length) per string.
+  const fn = exported(exports, CLASSIFY_PACKED, 6, '(u32, u32, string, string) -> u32');
+  const { lower, length } = stringLowering(exports);
   return function classifyPacked(options, status, code, message) {
-    lower(code);
-    const codePtr = ptr;
-    const codeLen = len;
-    lower(message);
-    return fn(options, status, codePtr, codeLen, ptr, len) >>> 0;
+    const codePtr = lower(code);
+    const codeLen = length();
+    const messagePtr = lower(message);
+    return fn(options, status, codePtr, codeLen, messagePtr, length()) >>> 0;
+  };
+}
+
+/**
+ * Returns `decidePacked(strategy, attemptsMade, random, message, errorTypes)` bound to one core
+ * instance's exports. The result is the u64 as the core returned it: a BigInt, which the
+ * WebAssembly JS API gives as a signed i64, so a value with the top bit set comes back negative
+ * (the caller treats that as a contract breach; the core's largest answer is below 2^56).
+ */
+export function lowerDecidePacked(exports) {
+  // Flat lowering: strategy (i32), attempts-made and random (f64), then (pointer, length) per string.
+  const fn = exported(exports, DECIDE_PACKED, 7, '(u32, f64, f64, string, string) -> u64');
+  const { lower, length } = stringLowering(exports);
+  return function decidePacked(strategy, attemptsMade, random, message, errorTypes) {
+    const messagePtr = lower(message);
+    const messageLen = length();
+    const typesPtr = lower(errorTypes);
+    return fn(strategy, attemptsMade, random, messagePtr, messageLen, typesPtr, length());
   };
 }

@@ -7,7 +7,7 @@
 
 import { createRequire } from 'node:module';
 import { instantiate } from '../gen/durable_core.js';
-import { lowerClassifyPacked } from './abi.js';
+import { lowerClassifyPacked, lowerDecidePacked } from './abi.js';
 import { DurableCoreError } from './errors.js';
 
 // `import 'node:fs'` costs about 1.4 ms of ESM set-up on Node 20, a fifth of the cold start;
@@ -17,8 +17,12 @@ const { readFileSync } = process.getBuiltinModule?.('node:fs') ?? createRequire(
 const modules = new Map(); // core module name -> WebAssembly.Module
 let moduleOverride; // test-only, see _test
 // The live instance: { root: jco's exports, exports: the core instance's raw exports,
-// classifyPacked: the hot path (abi.js) }. Undefined until first use and after a trap.
+// generation, classifyPacked and decidePacked: the hot paths (abi.js) }. Undefined until first
+// use and after a trap.
 let live;
+// Bumped by every instantiation. State kept inside an instance (registered retry strategies)
+// belongs to one generation; a holder compares generations to know it must register again.
+let generation = 0;
 
 function getCoreModule(name) {
   if (moduleOverride) return moduleOverride;
@@ -45,7 +49,13 @@ function load() {
   try {
     // The component imports nothing, so the import object is empty.
     const root = instantiate(getCoreModule, {}, instantiateCore);
-    live = { root, exports, classifyPacked: lowerClassifyPacked(exports) };
+    live = {
+      root,
+      exports,
+      generation: ++generation,
+      classifyPacked: lowerClassifyPacked(exports),
+      decidePacked: lowerDecidePacked(exports),
+    };
   } catch (cause) {
     throw new DurableCoreError(`durable-core could not be loaded: ${cause?.message ?? cause}`, { kind: 'load', cause });
   }
@@ -64,6 +74,44 @@ export function call(fn, body) {
   try {
     return body(root);
   } catch (cause) {
+    throw trapped(fn, cause);
+  }
+}
+
+/**
+ * The live instance if it is generation `wanted`, else undefined; never instantiates. For work that
+ * only makes sense on one instance (releasing a handle it gave out).
+ */
+export function liveGeneration(wanted) {
+  return live?.generation === wanted ? live : undefined;
+}
+
+/**
+ * The error record inside jco's ComponentError: what the glue throws for a function's `err`
+ * result, after it has run the post-return, so the instance is intact. Undefined for anything
+ * else (a trap, a glue TypeError).
+ */
+export function rejection(cause) {
+  // jco 1.12 defines ComponentError inside the generated module without exporting it, so it is
+  // recognised by name and by the shape of its payload (the WIT `error` record).
+  if (!(cause instanceof Error) || cause.constructor?.name !== 'ComponentError') return undefined;
+  const record = cause.payload;
+  return typeof record === 'object' && record !== null && typeof record.kind === 'string' && typeof record.field === 'string'
+    ? record
+    : undefined;
+}
+
+/**
+ * Like `call`, for component functions that return `result<_, error>`: the core's rejection
+ * comes back as `onRejected(record)` (whose return value is thrown); any other exception is a trap.
+ */
+export function callFallible(fn, body, onRejected) {
+  const { root } = core();
+  try {
+    return body(root);
+  } catch (cause) {
+    const record = rejection(cause);
+    if (record) throw onRejected(record);
     throw trapped(fn, cause);
   }
 }

@@ -49,3 +49,22 @@ function render(value) {
       return String(value);
   }
 }
+
+/**
+ * The core's error record (WIT `types.error`) as the JS idiom: a RangeError (a TypeError for kind
+ * `missing`) whose `field` is the name the caller used, `coreField` the core's name for it,
+ * `value` the core's rendering of the value and `kind` the WIT error-kind.
+ */
+export function fromCore(record, field) {
+  const ErrorClass = record.kind === 'missing' ? TypeError : RangeError;
+  const error = new ErrorClass(`${field}: ${record.message} (got ${record.value})`);
+  tag(error, field, record.value, record.kind);
+  error.coreField = record.field;
+  return error;
+}
+
+/** Adds the core's name for the field to a host-side TypeError/RangeError. */
+export function withCoreField(error, coreField) {
+  if (coreField !== undefined) error.coreField = coreField;
+  return error;
+}

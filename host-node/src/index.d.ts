@@ -2,7 +2,8 @@
 // change shows up here without restating it.
 
 import type { Api, Rule } from '../gen/interfaces/durable-core-classify.js';
-import type { Profile } from '../gen/interfaces/durable-core-types.js';
+import type { EffectiveConfig as CoreEffectiveConfig, Outcome, StrategyConfig } from '../gen/interfaces/durable-core-retry.js';
+import type { ErrorKind, Profile } from '../gen/interfaces/durable-core-types.js';
 
 export type { Api, Profile };
 
@@ -94,12 +95,28 @@ export function coreInfo(): CoreInfo;
 
 /** The properties every input-validation `TypeError` / `RangeError` from this package carries. */
 export interface InputErrorFields {
-  /** The offending field, e.g. `'status'` or `'err.name'`. */
+  /** The offending field, e.g. `'status'`, `'err.name'`, `'maxAttempts'`. */
   field: string;
-  /** The offending value, as given. */
+  /**
+   * The offending value: as given when the host rejected it; the core's rendering of it (a
+   * string) when the core did (see {@link CoreErrorFields}).
+   */
   value: unknown;
-  /** `'wrong-type'` for a TypeError; a WIT error-kind (`'out-of-range'`, `'invalid-value'`) for a RangeError. */
-  kind: 'wrong-type' | 'out-of-range' | 'invalid-value';
+  /**
+   * `'wrong-type'` for a TypeError raised by the host; otherwise a WIT error-kind
+   * (`'out-of-range'`, `'invalid-value'`, `'malformed'`; `'missing'` comes as a TypeError).
+   */
+  kind: 'wrong-type' | ErrorKind;
+}
+
+/**
+ * What the `retry` and `aws` errors add: the core's name for the field. A rejection by the core
+ * (the WIT `error` record) is a RangeError (TypeError for kind `'missing'`) whose message is
+ * `<field>: <the core's message> (got <the core's rendering of the value>)`.
+ */
+export interface CoreErrorFields extends InputErrorFields {
+  /** The field as the WIT names it (`'max-attempts'`, `'initial-delay-seconds'`, `'preset'`, ...), when it has one. */
+  coreField?: string;
 }
 
 /** The component failed: it could not be loaded, trapped, or answered outside its contract. */
@@ -117,3 +134,392 @@ export class DurableCoreError extends Error {
 }
 
 export type DurableCoreErrorKind = 'trap' | 'load' | 'contract';
+
+/**
+ * A JS SDK Duration (`{days?, hours?, minutes?, seconds?}`, summed as the SDK's durationToSeconds
+ * does; a missing, undefined or null unit counts 0) or a plain number of seconds.
+ */
+export type DurationLike = number | { days?: number | null; hours?: number | null; minutes?: number | null; seconds?: number | null };
+
+/** The JS SDK's JitterStrategy values. */
+export type Jitter = 'NONE' | 'FULL' | 'HALF';
+
+/** Options both backoffs take. An undefined (or null) option is unset: the core applies its default. */
+export interface CommonRetryOptions {
+  /** Total attempts including the first; a whole number >= 1. Default 3 (exponential) / 6 (linear). */
+  maxAttempts?: number;
+  /** Default 5 s (exponential) / 1 s (linear). */
+  initialDelay?: DurationLike;
+  /** Caps the base delay before jitter. Default 300 s. */
+  maxDelay?: DurationLike;
+  /** Default `'FULL'`. */
+  jitter?: Jitter;
+  /**
+   * Message filters, matched against `error.message`: a string is a substring, a RegExp is run
+   * by the core (a documented subset; flags `g` and `y` and unsupported constructs are rejected).
+   * Unset together with `retryableErrorTypes`: every error is retried; `[]` retries none.
+   */
+  retryableErrors?: ReadonlyArray<string | RegExp>;
+  /** Error classes (or class names), matched by name against the error's class chain. */
+  retryableErrorTypes?: ReadonlyArray<(abstract new (...args: any[]) => Error) | string>;
+}
+
+export interface ExponentialRetryOptions extends CommonRetryOptions {
+  /** base = initialDelay * backoffRate^(attemptsMade - 1). Default 2. */
+  backoffRate?: number;
+}
+
+export interface LinearRetryOptions extends CommonRetryOptions {
+  /** base = initialDelay + increment * (attemptsMade - 1). Default 1 s. */
+  increment?: DurationLike;
+}
+
+/** A configuration in the core's terms: the WIT `strategy-config` record, frozen, unset fields absent. */
+export type CoreRetryConfig = Readonly<StrategyConfig>;
+
+/** A preset, resolved by the core under the strategy's profile. */
+export interface PresetRetryConfig {
+  /** The core's name (`'no-retry'`, `'resource-availability'`, ...). */
+  readonly preset: string;
+  /** `fixed` only. */
+  readonly intervalSeconds?: number;
+}
+
+/** What `retry.exponential/linear/preset/fromCoreConfig` return. */
+export type RetryConfig = CoreRetryConfig | PresetRetryConfig;
+
+/** The JS SDK's preset names, and the core's (kebab-case) spellings. */
+export type PresetName =
+  | 'default' | 'noRetry' | 'no-retry' | 'linear'
+  | 'transient' | 'resourceAvailability' | 'resource-availability' | 'critical' | 'fixed';
+
+/** The configuration with every default filled in (the WIT `effective-config`). */
+export type EffectiveRetryConfig = Readonly<CoreEffectiveConfig>;
+
+export interface RetryDecision {
+  readonly outcome: Outcome;
+  /** Whole seconds before the next attempt (>= 1) when retrying, else 0. A safe integer. */
+  readonly delaySeconds: number;
+  /** `outcome === 'retry'`. */
+  readonly shouldRetry: boolean;
+}
+
+/** A strategy compiled once in the core (regexes included); released when collected. */
+export interface Strategy {
+  readonly profile: Profile;
+  /** The config it was created from. */
+  readonly config: RetryConfig;
+  /** Every default filled in, as the core resolved it, for display. */
+  readonly effective: EffectiveRetryConfig;
+  /**
+   * Decide for `error`, thrown by attempt `attemptsMade` (1-based). The text matched is
+   * `error.message`; the types are the names of its prototype chain's constructors. A value that is
+   * not an Error is treated as the JS SDK's step handler treats it: as `new Error("Unknown Error")`.
+   * Without `random`, Math.random() is drawn only when the decision uses it (a retry with FULL or
+   * HALF jitter), as the JS SDK does.
+   *
+   * @throws {TypeError} `attemptsMade` or `random` not a number (CoreErrorFields).
+   * @throws {RangeError} the core rejected `attemptsMade` (a whole number >= 1) or `random` ([0, 1)).
+   * @throws {DurableCoreError} the component failed.
+   */
+  decide(error: unknown, attemptsMade: number, options?: { random?: number }): RetryDecision;
+}
+
+export declare namespace retry {
+  /** Exponential backoff. @throws {TypeError | RangeError} a bad option, named (CoreErrorFields). */
+  function exponential(options?: ExponentialRetryOptions): CoreRetryConfig;
+  /** Linear backoff. @throws {TypeError | RangeError} a bad option, named (CoreErrorFields). */
+  function linear(options?: LinearRetryOptions): CoreRetryConfig;
+  /**
+   * A preset. `transient`, `resourceAvailability`, `critical` and `fixed` are the Python SDK's:
+   * the core accepts them under the `python` and `unified` profiles only (createStrategy throws
+   * under `ts`). `interval` is for `fixed` (default 5 s).
+   * @throws {TypeError | RangeError} an unknown name (`field` `'name'`), an interval on another preset.
+   */
+  function preset(name: PresetName | (string & {}), options?: { interval?: DurationLike }): PresetRetryConfig;
+  /** A config in the core's own terms, for tools that speak the WIT (e.g. the conformance vectors). */
+  function fromCoreConfig(config: Partial<StrategyConfig>): CoreRetryConfig;
+  /**
+   * Compile a config in the core under `profile` (default `'unified'`). A plain object is taken as
+   * `exponential()` options (the JS SDK's createRetryStrategy config); undefined is every default.
+   * @throws {TypeError | RangeError} a bad config or profile (CoreErrorFields).
+   * @throws {DurableCoreError} the component failed.
+   */
+  function createStrategy(config?: RetryConfig | ExponentialRetryOptions, options?: { profile?: Profile }): Strategy;
+  /** One decision with the core's inputs as they are: the message and the class names, most specific first. */
+  function decideRaw(
+    strategy: Strategy,
+    inputs: { attemptsMade: number; random?: number; message?: string; errorTypes?: readonly string[] },
+  ): RetryDecision;
+}
+
+/** The decision shape of @aws/durable-execution-sdk-js (RetryDecision). */
+export interface AwsRetryDecision {
+  shouldRetry: boolean;
+  /** Present when retrying. */
+  delay?: { seconds: number };
+}
+
+export declare namespace aws {
+  /**
+   * A `retryStrategy` for @aws/durable-execution-sdk-js step configs. `config`: a `retry.*` config
+   * or the options of the SDK's own createRetryStrategy. The default profile `'ts'` reproduces the
+   * SDK's decisions. Compiled and validated now.
+   * @throws {TypeError | RangeError} a bad config (CoreErrorFields).
+   */
+  function createRetryStrategy(
+    config?: RetryConfig | ExponentialRetryOptions,
+    options?: { profile?: Profile },
+  ): (error: Error, attemptsMade: number) => AwsRetryDecision;
+}
+
+// ---- steps: src/step.js, src/driver.js, src/service.js
+
+/** The SDKs' StepSemantics values (the JS SDK's `StepSemantics` enum members are these strings). */
+export type StepSemantics = 'AT_LEAST_ONCE_PER_RETRY' | 'AT_MOST_ONCE_PER_RETRY';
+
+/** The step being called, as both SDKs identify it. */
+export interface StepCall {
+  /** The wire `Id`, already hashed (see `step.operationId`). */
+  id: string;
+  /** The enclosing CONTEXT's wire id; absent at the root. */
+  parentId?: string | null;
+  name?: string | null;
+  /** Default `'AT_LEAST_ONCE_PER_RETRY'`. */
+  semantics?: StepSemantics;
+  /** Default `'unified'`. */
+  profile?: Profile;
+}
+
+/** The service's ErrorObject, as checkpointed and as the core writes it. */
+export interface ErrorObject {
+  ErrorType?: string;
+  ErrorMessage?: string;
+  ErrorData?: string;
+  StackTrace?: string[];
+}
+
+/**
+ * The checkpointed Operation as GetDurableExecutionState, a checkpoint response or the invocation
+ * input returns it. Only Type, Name, SubType, Status and StepDetails are read; timestamps may be
+ * epoch milliseconds or Dates (AWS SDK v3).
+ */
+export interface Operation {
+  Id?: string;
+  Type?: string;
+  Name?: string;
+  SubType?: string;
+  Status: 'STARTED' | 'PENDING' | 'READY' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED' | 'TIMED_OUT' | 'STOPPED';
+  StepDetails?: {
+    /** Finished attempts. */
+    Attempt?: number;
+    NextAttemptTimestamp?: number | Date;
+    Result?: string;
+    Error?: ErrorObject;
+  };
+  [other: string]: unknown;
+}
+
+/** What the host does next. */
+export type StepAction =
+  /** Run the user function as `attempt` (1-based); send START first if `sendStart`, and await it before running if `awaitStart`. */
+  | { kind: 'execute'; attempt: number; sendStart: boolean; awaitStart: boolean }
+  /** Return this serialized result (undefined: no payload, the JS SDK's undefined). */
+  | { kind: 'return'; payload: string | undefined }
+  /** Throw the step's error; `errorClass` is the SDK class (StepError, InvokeError, ...). */
+  | { kind: 'raise'; errorClass: string; error: ErrorObject }
+  /** End the invocation as PENDING; resume at `untilMs` (epoch ms; undefined: unknown). */
+  | { kind: 'suspend'; untilMs: number | undefined }
+  /** The checkpoint does not match this call. `expected`: this call's value; `actual`: the checkpoint's. */
+  | { kind: 'non-deterministic'; field: 'Type' | 'Name' | 'SubType'; expected: string | undefined; actual: string | undefined }
+  /** Let the user's error escape untouched (an unrecoverable error): no update. */
+  | { kind: 'propagate' }
+  /** The update would be rejected permanently (`rule`, e.g. `'step-payload-too-large'`); it was not made. Fail the execution with `error`. */
+  | { kind: 'fail-execution'; rule: string; category: 'EXECUTION'; error: ErrorObject };
+
+export interface StepPlan {
+  /** OperationUpdate JSON, exactly as the profile's SDK writes it; send in order. */
+  updates: string[];
+  action: StepAction;
+}
+
+/** A thrown error as the core needs to see it (what `step.describeError` returns). */
+export interface StepFailure {
+  /** The ErrorType recorded (JS: `error.name`). */
+  errorType?: string | null;
+  /** The class chain the retry type filter matches, most specific first (default `[errorType]`). */
+  errorTypes?: readonly string[] | null;
+  message?: string | null;
+  data?: string | null;
+  stackTrace?: readonly string[] | null;
+  /** The SDK's UnrecoverableError (`isUnrecoverable === true`): no RETRY or FAIL, the error escapes. */
+  unrecoverable?: boolean;
+}
+
+/**
+ * The outcome of the user function: a serialized success, a failure record, `{thrown}` (any
+ * thrown value, described as the JS SDK records it) or an Error.
+ */
+export type StepOutcome = { success: { payload?: string | null } } | { failure: StepFailure } | { thrown: unknown } | Error;
+
+export interface StepOptions {
+  /** Epoch milliseconds. Default `Date.now()`. */
+  nowMs?: number;
+  /**
+   * The retry strategy (for a failure, or an interrupted at-most-once step), sent as its handle; it
+   * decides under its own profile. Default: the core's `default` preset under the call's profile.
+   */
+  strategy?: Strategy;
+  /** Instead of `strategy`: the core's JSON `{config: {...snake_case}}` or `{preset: {name, interval_seconds?}}`. */
+  retry?: { config: Record<string, unknown> } | { preset: { name: string; interval_seconds?: number | null } };
+  /** The jitter draw in [0, 1). Default `Math.random()`. */
+  random?: number;
+}
+
+export declare namespace step {
+  /**
+   * Decide what this step call does, given its checkpointed Operation (null/undefined on the first
+   * run). One component call.
+   * @throws {TypeError | RangeError} bad input, named (`call.id`, `nowMs`, `operation.Status`, ...;
+   *   CoreErrorFields with `coreField` when the core rejected it).
+   * @throws {DurableCoreError} the component failed.
+   */
+  function begin(call: StepCall, operation: Operation | null | undefined, options?: StepOptions): StepPlan;
+  /** Turn attempt `attempt`'s outcome into the updates to send and the next action. One component call. */
+  function complete(call: StepCall, attempt: number, outcome: StepOutcome, options?: StepOptions): StepPlan;
+  /** `begin` in the core's own JSON contract (guest/src/step/api.rs): request object or verbatim JSON text in, response object out. */
+  function beginJson(request: Record<string, unknown> | string, options?: { strategy?: Strategy }): { updates: string[]; action: Record<string, unknown> };
+  /** `complete` in the core's own JSON contract. */
+  function completeJson(request: Record<string, unknown> | string, options?: { strategy?: Strategy }): { updates: string[]; action: Record<string, unknown> };
+  /**
+   * The id of the `counter`-th operation (1-based) of a context. `parent` is the parent context's
+   * `stepId` (null at the root). ts/unified: md5 hierarchical ids; python: blake2b.
+   */
+  function operationId(profile: Profile, parent: string | null | undefined, counter: number): { stepId: string; id: string };
+  /** A thrown value as @aws/durable-execution-sdk-js 2.4.0 records it and its retry strategies see it. */
+  function describeError(thrown: unknown): StepFailure;
+}
+
+/** The checkpoint client runStep talks to (LambdaServiceClient, or a test double). Failures are thrown as the transport throws them. */
+export interface CheckpointClient {
+  checkpoint(executionArn: string, checkpointToken: string, updates: object[]): Promise<{ token?: string; operations?: Operation[] }>;
+  getState(executionArn: string, checkpointToken: string, marker?: string): Promise<{ operations?: Operation[]; nextMarker?: string }>;
+}
+
+/** The invocation's current checkpoint token; runStep moves it on after each checkpoint. */
+export class CheckpointToken {
+  constructor(value: string);
+  value: string;
+}
+
+export interface RunStepOptions {
+  executionArn: string;
+  checkpointToken: string | CheckpointToken;
+  call: StepCall;
+  /** The user function; may be async. */
+  fn: (attempt: number) => unknown;
+  strategy?: Strategy;
+  retry?: StepOptions['retry'];
+  /** Overrides `call.profile` (rules and error classification). */
+  profile?: Profile;
+  /** Default JSON.stringify (undefined: no payload). Must return a string or undefined. */
+  serialize?: (value: any) => string | undefined;
+  /** Default JSON.parse. */
+  deserialize?: (payload: string) => any;
+  /** Epoch milliseconds. Default Date.now. */
+  clock?: () => number;
+  /** Given: wait in-process for a retry timer (polling the service) instead of throwing SuspendExecution. */
+  sleep?: (ms: number) => Promise<unknown>;
+  /** The invocation's operations by Id: read instead of GetDurableExecutionState, kept current. */
+  operations?: Map<string, Operation>;
+  /** The jitter draw; default Math.random() per decision. */
+  random?: number;
+  /** With `sleep`: the longest in-process wait before suspending. Default 900000 (15 min). */
+  maxWaitMs?: number;
+}
+
+/**
+ * Run one step: replay or execute, send the core's updates, and return the value (deserialized
+ * from the payload, on the first run as on replay).
+ * @throws {StepError} the step failed (now or earlier).
+ * @throws {SuspendExecution} a retry timer is running: return `{Status: 'PENDING'}`.
+ * @throws {NonDeterministicError} | {FailExecutionError} | {CheckpointFailed} | {StepSerdesError}
+ * @throws the user's own unrecoverable error (`isUnrecoverable === true`), untouched.
+ */
+export function runStep(client: CheckpointClient, options: RunStepOptions): Promise<any>;
+
+/** One invocation: ARN, token, and operations (InitialExecutionState paged to the end). */
+export class Invocation {
+  constructor(client: CheckpointClient, executionArn: string, checkpointToken: string, operations?: Iterable<Operation>);
+  readonly client: CheckpointClient;
+  readonly executionArn: string;
+  readonly token: CheckpointToken;
+  readonly operations: Map<string, Operation>;
+  /** @throws {TypeError} not a durable invocation input. @throws {CheckpointFailed} paging failed. */
+  static fromEvent(client: CheckpointClient, event: object, options?: { profile?: Profile }): Promise<Invocation>;
+  step(call: StepCall, fn: (attempt: number) => unknown, options?: Omit<RunStepOptions, 'executionArn' | 'checkpointToken' | 'operations' | 'call' | 'fn'>): Promise<any>;
+}
+
+/** The step failed. `name` is the SDK class for the profile (`errorClass`). */
+export class StepError extends Error {
+  readonly errorClass: string;
+  readonly error: ErrorObject;
+  readonly errorType?: string;
+  readonly errorData?: string;
+  /** An Error named ErrorType with ErrorMessage, as the SDK rebuilds it. */
+  readonly cause: Error;
+  /** What the function threw, on the first run only. */
+  readonly thrown?: unknown;
+}
+
+/** End the invocation as PENDING; the service re-invokes at `untilMs`. */
+export class SuspendExecution extends Error {
+  readonly untilMs: number | undefined;
+}
+
+export class NonDeterministicError extends Error {
+  readonly stepId: string;
+  readonly field: 'Type' | 'Name' | 'SubType';
+  /** This call's value. */
+  readonly expected: string | undefined;
+  /** The checkpoint's value. */
+  readonly actual: string | undefined;
+}
+
+/** The update would be rejected permanently; it was not sent. Fail the execution with `error`. */
+export class FailExecutionError extends Error {
+  readonly rule: string;
+  readonly error: ErrorObject;
+  readonly category: 'EXECUTION';
+}
+
+/** A service call failed; `classification` (the core's) says whether the invocation (INVOCATION) or the execution (EXECUTION) fails. */
+export class CheckpointFailed extends Error {
+  readonly classification: Classification;
+  readonly api: Api;
+  readonly category: Category;
+  readonly retryable: boolean;
+  readonly rule: RuleId;
+  /** The client's error. */
+  readonly cause: unknown;
+}
+
+/** serialize/deserialize threw or gave a non-string; nothing was sent for the outcome. */
+export class StepSerdesError extends Error {
+  readonly stepId: string;
+  readonly phase: 'serialize' | 'deserialize';
+}
+
+/**
+ * CheckpointClient over an AWS SDK v3 Lambda client: an aggregated `Lambda` (its methods) or a bare
+ * `LambdaClient` (send, with `commands` or @aws-sdk/client-lambda imported on first use).
+ * durable-core does not depend on @aws-sdk/client-lambda.
+ */
+export class LambdaServiceClient implements CheckpointClient {
+  constructor(
+    lambda: object,
+    options?: { commands?: { CheckpointDurableExecutionCommand: new (input: any) => unknown; GetDurableExecutionStateCommand: new (input: any) => unknown }; maxItems?: number },
+  );
+  checkpoint(executionArn: string, checkpointToken: string, updates: Array<object | string>, options?: { clientToken?: string }): Promise<{ token?: string; operations: Operation[]; nextMarker?: string }>;
+  getState(executionArn: string, checkpointToken: string, marker?: string): Promise<{ operations: Operation[]; nextMarker?: string }>;
+}

@@ -270,7 +270,7 @@ export async function observe(testCase) {
   const fnStarted = { promise: new Promise((r) => { signal = r; }) };
   const fake = new FakeService(operations, stepId, fnStarted);
   const obs = {
-    ranAttempt: null, startSent: false, startAwaited: false, beforeFn: [], afterFn: [],
+    ranAttempt: null, startSent: false, startUpdates: [], startAwaited: false, beforeFn: [], afterFn: [],
     rejected: [], step: null, output: null, emptyCheckpoints: 0,
   };
   let mark = 0;
@@ -330,7 +330,8 @@ export async function observe(testCase) {
     Date.now = realNow;
     Math.random = realRandom;
   }
-  obs.startSent = fake.sent.some(([, , u]) => u.Id === stepId && u.Action === "START");
+  obs.startUpdates = fake.sent.filter(([, , u]) => u.Id === stepId && u.Action === "START").map(([json]) => json);
+  obs.startSent = obs.startUpdates.length > 0;
   if (obs.ranAttempt === null) obs.beforeFn = stepUpdates(fake.sent);
   else obs.afterFn = stepUpdates(fake.sent.slice(mark));
   obs.rejected = fake.sent.filter(([, ok]) => !ok).map(([json]) => json);
@@ -347,17 +348,21 @@ const literal = (s) => (s === "undefined" ? null : s);
 export function derive(testCase, obs) {
   const { phase, request } = testCase.input;
   const output = obs.output ?? {};
+  const error = output.Error ?? {};
+  // Checked first: 2.4.0 detects the mismatch but does not stop the step, so for a STARTED or
+  // READY checkpoint the user function still runs before the invocation ends FAILED.
+  if (output.Status === "FAILED" && error.ErrorType === "NonDeterministicExecutionError") {
+    const [, field, checkpoint, current] = MISMATCH.exec(error.ErrorMessage);
+    return { updates: phase === "begin" ? obs.beforeFn : obs.afterFn,
+      action: { kind: "non-deterministic", field: FIELDS[field],
+        expected: literal(current), actual: literal(checkpoint) } };
+  }
   if (phase === "begin" && obs.ranAttempt !== null) {
-    return { updates: obs.beforeFn, action: { kind: "execute", attempt: obs.ranAttempt,
+    // The core returns START as begin's update (sent before running, awaited if at-most-once).
+    return { updates: [...obs.startUpdates, ...obs.beforeFn], action: { kind: "execute", attempt: obs.ranAttempt,
       send_start: obs.startSent, await_start: obs.startAwaited } };
   }
   const updates = phase === "begin" ? obs.beforeFn : obs.afterFn;
-  const error = output.Error ?? {};
-  if (output.Status === "FAILED" && error.ErrorType === "NonDeterministicExecutionError") {
-    const [, field, checkpoint, current] = MISMATCH.exec(error.ErrorMessage);
-    return { updates, action: { kind: "non-deterministic", field: FIELDS[field],
-      expected: literal(current), actual: literal(checkpoint) } };
-  }
   if (obs.rejected.length > 0 && output.Status === "FAILED") {
     return { updates, action: { kind: "fail-execution", rule: "step-payload-too-large",
       category: "EXECUTION", error: { ErrorType: error.ErrorType, ErrorMessage: error.ErrorMessage } } };

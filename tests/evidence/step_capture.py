@@ -358,6 +358,7 @@ def retry_strategy(retry: dict | None):
 class Observation:
     ran_attempt: int | None = None
     start_sent: bool = False
+    start_updates: list[str] = field(default_factory=list)  # the START update(s) for the step
     start_awaited: bool = False
     before_fn: list[str] = field(default_factory=list)  # non-START step updates before the function ran
     after_fn: list[str] = field(default_factory=list)  # accepted non-START step updates after it
@@ -477,7 +478,8 @@ def observe(case: dict) -> Observation:
         except BaseException as e:  # noqa: BLE001 - the Lambda invocation failed: record it
             obs.output = {"raised": e}
 
-    obs.start_sent = any(u["Id"] == step_id and u["Action"] == "START" for u, _ in fake.sent)
+    obs.start_updates = [_wire(u) for u, _ in fake.sent if u["Id"] == step_id and u["Action"] == "START"]
+    obs.start_sent = bool(obs.start_updates)
     if obs.ran_attempt is None:
         obs.before_fn = [_wire(u) for u, ok in fake.sent if ok and u["Id"] == step_id and u["Action"] != "START"]
     else:
@@ -519,20 +521,22 @@ def derive(case: dict, obs: Observation) -> dict:
     request = case["input"]["request"]
     phase = case["input"]["phase"]
     output = obs.output if isinstance(obs.output, dict) else {}
-    if phase == "begin" and obs.ran_attempt is not None:
-        return {
-            "updates": obs.before_fn,
-            "action": {"kind": "execute", "attempt": obs.ran_attempt,
-                       "send_start": obs.start_sent, "await_start": obs.start_awaited},
-        }
     updates = obs.before_fn if phase == "begin" else obs.after_fn
     error = output.get("Error") or {}
     if output.get("Status") == "FAILED" and error.get("ErrorType") == f"{SDK_MODULE}.NonDeterministicExecutionError":
+        # 3.0.0 lists every mismatch (type, subtype, name, parent_id); the vector states the first.
         found = _MISMATCH.findall(error.get("ErrorMessage", ""))
         field_name, checkpoint, current = found[0]
         return {"updates": updates, "action": {
             "kind": "non-deterministic", "field": _FIELDS[field_name],
             "expected": _literal(current), "actual": _literal(checkpoint)}}
+    if phase == "begin" and obs.ran_attempt is not None:
+        # The core returns START as begin's update (sent before running, awaited if at-most-once).
+        return {
+            "updates": obs.start_updates + obs.before_fn,
+            "action": {"kind": "execute", "attempt": obs.ran_attempt,
+                       "send_start": obs.start_sent, "await_start": obs.start_awaited},
+        }
     if obs.rejected and output.get("Status") == "FAILED":
         return {"updates": updates, "action": {
             "kind": "fail-execution", "rule": "step-payload-too-large", "category": "EXECUTION",
@@ -542,8 +546,10 @@ def derive(case: dict, obs: Observation) -> dict:
         return {"updates": updates, "action": {"kind": "return", "payload": step["returned"]}}
     if "suspended" in step:
         until = step["suspended"]
-        return {"updates": updates, "action": {
-            "kind": "suspend", "until_ms": None if until is None else round(until * 1000, 3)}}
+        until_ms = None if until is None else until * 1000
+        if until_ms is not None and abs(until_ms - round(until_ms)) < 1e-3:
+            until_ms = int(round(until_ms))
+        return {"updates": updates, "action": {"kind": "suspend", "until_ms": until_ms}}
     if "raised" in step:
         e = step["raised"]
         fail = [json.loads(u) for u in updates if json.loads(u)["Action"] == "FAIL"]

@@ -56,6 +56,14 @@ pub fn preset(
         },
         "fixed" => {
             let interval = interval_seconds.unwrap_or(5.0);
+            // Checked here so the error names the setting the user wrote.
+            if !interval.is_finite() || !(0.0..=super::config::MAX_SECONDS).contains(&interval) {
+                return Err(CoreError::out_of_range(
+                    "interval-seconds",
+                    interval,
+                    "must be a finite number of seconds from 0 to 2^53-1",
+                ));
+            }
             exponential(5.0, interval, interval, 1.0, "NONE")
         }
         _ => {

@@ -304,17 +304,17 @@ def _as_config(config: Any, profile: Profile) -> StrategyConfig:
 def _to_wit(config: StrategyConfig) -> Record:
     record = Record()
 
-    def f64(value: float | None) -> float | None:
-        # option<f64> only takes floats; configs built by hand may hold ints.
-        return None if value is None else float(value)
+    def f64(field: str, value: float | None) -> float | None:
+        # option<f64> only takes floats; configs built by hand may hold ints (or anything).
+        return _number(field, value)
 
     for name, value in (
         ("backoff", config.backoff),
-        ("max-attempts", f64(config.max_attempts)),
-        ("initial-delay-seconds", f64(config.initial_delay)),
-        ("max-delay-seconds", f64(config.max_delay)),
-        ("backoff-rate", f64(config.backoff_rate)),
-        ("increment-seconds", f64(config.increment)),
+        ("max-attempts", f64("max_attempts", config.max_attempts)),
+        ("initial-delay-seconds", f64("initial_delay", config.initial_delay)),
+        ("max-delay-seconds", f64("max_delay", config.max_delay)),
+        ("backoff-rate", f64("backoff_rate", config.backoff_rate)),
+        ("increment-seconds", f64("increment", config.increment)),
         ("jitter", config.jitter),
         ("retryable-error-types", _list(config.retryable_error_types)),
     ):

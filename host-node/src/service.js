@@ -1,0 +1,131 @@
+// The checkpoint client for the real service API, over an AWS SDK v3 Lambda client.
+//
+//   import { LambdaClient } from '@aws-sdk/client-lambda';
+//   const client = new LambdaServiceClient(new LambdaClient({}));
+//
+// Updates go out as CheckpointDurableExecution `Updates` (the core writes them in the service
+// shape already); operations come back with the SDK's Dates turned into epoch milliseconds, the
+// shape of the invocation input, which is what the core reads. Errors are left as the AWS SDK
+// throws them, for classifyError to judge. durable-core does not depend on @aws-sdk/client-lambda:
+// the caller brings the client (and, for a bare LambdaClient, the package is imported on first use
+// unless the command classes are given).
+
+import { badValue, wrongType } from './errors.js';
+
+// OperationUpdate members of the service model (CheckpointDurableExecution).
+const UPDATE_MEMBERS = new Set([
+  'Id',
+  'ParentId',
+  'Name',
+  'Type',
+  'SubType',
+  'Action',
+  'Payload',
+  'Error',
+  'ContextOptions',
+  'StepOptions',
+  'WaitOptions',
+  'CallbackOptions',
+  'ChainedInvokeOptions',
+]);
+
+/** GetDurableExecutionState page size; both SDKs ask for 1000, the service maximum. */
+export const MAX_ITEMS = 1000;
+
+/** A checkpoint client (for runStep) for CheckpointDurableExecution / GetDurableExecutionState. */
+export class LambdaServiceClient {
+  #checkpoint;
+  #getState;
+  #maxItems;
+
+  /**
+   * `lambda`: an AWS SDK v3 `Lambda` (aggregated client, whose methods are used) or `LambdaClient`
+   * (bare client: `send` with the command classes from `options.commands`, or else from
+   * `@aws-sdk/client-lambda`, imported on first use).
+   */
+  constructor(lambda, { commands, maxItems = MAX_ITEMS } = {}) {
+    if (typeof lambda !== 'object' || lambda === null) throw wrongType('lambda', lambda, 'an AWS SDK v3 Lambda or LambdaClient');
+    if (!(Number.isInteger(maxItems) && maxItems >= 1 && maxItems <= MAX_ITEMS)) {
+      throw typeof maxItems === 'number'
+        ? badValue('maxItems', maxItems, `a whole number 1..${MAX_ITEMS}`, 'out-of-range')
+        : wrongType('maxItems', maxItems, `a whole number 1..${MAX_ITEMS}`);
+    }
+    this.#maxItems = maxItems;
+    if (typeof lambda.checkpointDurableExecution === 'function' && typeof lambda.getDurableExecutionState === 'function') {
+      this.#checkpoint = (input) => lambda.checkpointDurableExecution(input);
+      this.#getState = (input) => lambda.getDurableExecutionState(input);
+      return;
+    }
+    if (typeof lambda.send !== 'function') {
+      throw wrongType('lambda', lambda, 'an AWS SDK v3 Lambda or LambdaClient (no send, no checkpointDurableExecution)');
+    }
+    if (commands !== undefined) {
+      for (const name of ['CheckpointDurableExecutionCommand', 'GetDurableExecutionStateCommand']) {
+        if (typeof commands?.[name] !== 'function') throw wrongType(`commands.${name}`, commands?.[name], 'the command class');
+      }
+    }
+    let loaded = commands ? Promise.resolve(commands) : undefined;
+    const command = async (name) => {
+      loaded ??= import('@aws-sdk/client-lambda');
+      return (await loaded)[name];
+    };
+    this.#checkpoint = async (input) => lambda.send(new (await command('CheckpointDurableExecutionCommand'))(input));
+    this.#getState = async (input) => lambda.send(new (await command('GetDurableExecutionStateCommand'))(input));
+  }
+
+  /**
+   * One CheckpointDurableExecution call: `{token, operations, nextMarker}`. `clientToken` is the
+   * optional idempotency token (15-minute window).
+   */
+  async checkpoint(executionArn, checkpointToken, updates, { clientToken } = {}) {
+    if (!Array.isArray(updates)) throw wrongType('updates', updates, 'a list of OperationUpdates');
+    const input = {
+      DurableExecutionArn: executionArn,
+      CheckpointToken: checkpointToken,
+      Updates: updates.map(toRequestUpdate),
+    };
+    if (clientToken !== undefined) input.ClientToken = clientToken;
+    const response = await this.#checkpoint(input);
+    const state = response?.NewExecutionState ?? {};
+    return {
+      token: response?.CheckpointToken,
+      operations: (state.Operations ?? []).map(toWire),
+      nextMarker: state.NextMarker || undefined,
+    };
+  }
+
+  /** One page of GetDurableExecutionState: `{operations, nextMarker}`. */
+  async getState(executionArn, checkpointToken, marker) {
+    const input = { DurableExecutionArn: executionArn, CheckpointToken: checkpointToken, MaxItems: this.#maxItems };
+    if (marker) input.Marker = marker;
+    const response = await this.#getState(input);
+    return { operations: (response?.Operations ?? []).map(toWire), nextMarker: response?.NextMarker || undefined };
+  }
+}
+
+/**
+ * An OperationUpdate as the core writes it (object or JSON text) -> the SDK's `Updates` item.
+ * Absent (null) members are dropped; unknown ones are rejected here rather than sent.
+ */
+export function toRequestUpdate(update) {
+  if (typeof update === 'string') update = JSON.parse(update);
+  if (typeof update !== 'object' || update === null || Array.isArray(update)) throw wrongType('updates', update, 'OperationUpdate objects');
+  const out = {};
+  for (const [key, value] of Object.entries(update)) {
+    if (!UPDATE_MEMBERS.has(key)) throw badValue(`updates.${key}`, value, 'a member of OperationUpdate');
+    if (value != null) out[key] = value;
+  }
+  return out;
+}
+
+/** A response value with every Date as epoch milliseconds, recursively (the invocation input's shape). */
+export function toWire(value) {
+  if (value instanceof Date) return value.getTime();
+  if (Array.isArray(value)) return value.map(toWire);
+  if (typeof value === 'object' && value !== null) {
+    const out = {};
+    for (const [key, v] of Object.entries(value)) out[key] = toWire(v);
+    return out;
+  }
+  return value;
+}

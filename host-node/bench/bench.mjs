@@ -14,7 +14,8 @@ import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { _test, core } from '../src/component.js';
 import { aws, classifyApiError, classifyError, coreInfo, rules } from '../src/index.js';
-import { retry, step } from '../src/index.js';
+import { retry } from '../src/index.js';
+import { step } from '../src/step-index.js';
 import { sdkClassifier } from './sdk-route.mjs';
 import { classifyTsTwin } from './ts-twin.mjs';
 

@@ -5,16 +5,3 @@ export { coreInfo } from './info.js';
 export { DurableCoreError } from './errors.js';
 export * as retry from './retry.js';
 export * as aws from './aws.js';
-export { step } from './step.js';
-export {
-  runStep,
-  Invocation,
-  CheckpointToken,
-  StepError,
-  SuspendExecution,
-  NonDeterministicError,
-  FailExecutionError,
-  CheckpointFailed,
-  StepSerdesError,
-} from './driver.js';
-export { LambdaServiceClient } from './service.js';

@@ -14,9 +14,9 @@ import {
   StepError,
   StepSerdesError,
   SuspendExecution,
-  retry,
   runStep,
-} from '../src/index.js';
+} from '../src/step-index.js';
+import { retry } from '../src/index.js';
 import { MemoryService, awsError } from './step-memory.mjs';
 
 const ARN = 'arn:aws:lambda:us-east-1:123456789012:function:f:$LATEST/durable-execution/f/1';

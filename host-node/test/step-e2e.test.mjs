@@ -25,12 +25,10 @@ import {
   LambdaServiceClient,
   StepError,
   SuspendExecution,
-  classifyApiError,
-  classifyError,
-  retry,
   runStep,
   step,
-} from '../src/index.js';
+} from '../src/step-index.js';
+import { classifyApiError, classifyError, retry } from '../src/index.js';
 
 const LOOPBACK = '127.0.0.1';
 const RUNNER = fileURLToPath(new URL('../../.venv/bin/dex-local-runner', import.meta.url));

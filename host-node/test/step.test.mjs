@@ -3,7 +3,8 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DurableCoreError, retry, step } from '../src/index.js';
+import { DurableCoreError, retry } from '../src/index.js';
+import { step } from '../src/step-index.js';
 import { _test } from '../src/component.js';
 import { moduleOf } from './fixtures/wasm-modules.mjs';
 

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { classifyApiError, retry } from '../src/index.js';
-import { step } from '../src/index.js';
+import { step } from '../src/step-index.js';
 import { isDeepStrictEqual } from 'node:util';
 
 const BUILT_IN = fileURLToPath(new URL('../../tests/vectors', import.meta.url));

@@ -309,7 +309,8 @@ impl Writer {
                 '\t' => self.out.push_str("\\t"),
                 '\u{8}' => self.out.push_str("\\b"),
                 '\u{c}' => self.out.push_str("\\f"),
-                c if (c as u32) < 0x20 || (self.ascii_only && !c.is_ascii()) => {
+                // json.dumps(ensure_ascii=True) escapes DEL as well as everything above it.
+                c if (c as u32) < 0x20 || (self.ascii_only && (c as u32) >= 0x7f) => {
                     let mut units = [0u16; 2];
                     for unit in c.encode_utf16(&mut units) {
                         self.out.push_str(&format!("\\u{unit:04x}"));

@@ -20,7 +20,7 @@ const PROFILES = new Set(['unified', 'python', 'ts']);
 const SEMANTICS = new Set(['AT_LEAST_ONCE_PER_RETRY', 'AT_MOST_ONCE_PER_RETRY']);
 // The operation fields the core reads (guest/src/step/wire.rs); anything else is left out of the
 // request, so a service record with Dates, payloads or unknown details passes through unharmed.
-const OPERATION_FIELDS = ['Type', 'Name', 'SubType', 'Status'];
+const OPERATION_FIELDS = ['Type', 'Name', 'SubType', 'ParentId', 'Status'];
 const STEP_DETAIL_FIELDS = ['Attempt', 'NextAttemptTimestamp', 'Result', 'Error'];
 const U32_MAX = 0xffffffff;
 

@@ -33,7 +33,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, "..", "..");
 
 // Minimums: below these the evidence checked too little to mean anything.
-const MIN_STEP_CASES_CHECKED = 110;
+const MIN_STEP_CASES_CHECKED = 80;
 const MIN_ID_CASES_CHECKED = 10;
 
 function vectorDirs() {

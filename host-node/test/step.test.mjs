@@ -66,10 +66,14 @@ test('an interrupted at-most-once step is retried or failed without running', ()
   assert.equal(parse(failed.updates)[0].Action, 'FAIL');
 });
 
-test('ts and unified check replay determinism; python does not', () => {
+test('every profile checks replay determinism; python also compares the ParentId', () => {
   const op = { Type: 'STEP', SubType: 'Step', Name: 'refund', Status: 'SUCCEEDED' };
   assert.deepEqual(step.begin(call(), op, at).action, { kind: 'non-deterministic', field: 'Name', expected: 'charge', actual: 'refund' });
-  assert.equal(step.begin(call({ profile: 'python' }), op, at).action.kind, 'return');
+  assert.equal(step.begin(call({ profile: 'python' }), op, at).action.kind, 'non-deterministic');
+  const moved = { ...op, Name: 'charge', ParentId: 'elsewhere' };
+  assert.equal(step.begin(call(), moved, at).action.kind, 'return');
+  assert.deepEqual(step.begin(call({ profile: 'python' }), moved, at).action,
+    { kind: 'non-deterministic', field: 'ParentId', expected: undefined, actual: 'elsewhere' });
   const unnamed = step.begin(call({ name: undefined }), op, at).action;
   assert.deepEqual(unnamed, { kind: 'non-deterministic', field: 'Name', expected: undefined, actual: 'refund' });
 });

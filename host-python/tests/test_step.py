@@ -103,12 +103,17 @@ def test_interrupted_at_most_once_step_is_retried_or_failed_without_running():
     assert plan.action.error.error_type.endswith("StepInterruptedError")
 
 
-def test_ts_detects_a_changed_name_python_does_not():
+def test_both_profiles_detect_a_changed_name():
+    # Python 3.0.0 validates too (OperationIdentifier.validate_checkpoint), also the ParentId.
     renamed = {**op("SUCCEEDED"), "Name": "refund"}
-    assert step.begin(TS, renamed, now_ms=NOW).action == NonDeterministic(
-        "Name", "charge", "refund"
+    for call in (TS, PY):
+        assert step.begin(call, renamed, now_ms=NOW).action == NonDeterministic(
+            "Name", "charge", "refund"
+        )
+    moved = {**op("SUCCEEDED"), "ParentId": "elsewhere"}
+    assert step.begin(PY, moved, now_ms=NOW).action == NonDeterministic(
+        "ParentId", None, "elsewhere"
     )
-    assert step.begin(PY, renamed, now_ms=NOW).action == Return(None)
 
 
 def test_complete_success_writes_the_wire_exact_succeed_update():

@@ -174,7 +174,13 @@ def test_an_interrupted_at_most_once_step_is_retried_without_running_it():
     assert retry_update["Error"]["ErrorType"].endswith("StepInterruptedError")
     # with no retries left it fails instead
     service = MemoryService()
-    service.ops["op-1"] = {"Id": "op-1", "Type": "STEP", "Status": "STARTED"}
+    service.ops["op-1"] = {
+        "Id": "op-1",
+        "Type": "STEP",
+        "SubType": "Step",
+        "Name": "charge",
+        "Status": "STARTED",
+    }
     with pytest.raises(StepError, match="previously interrupted"):
         run(
             service,
@@ -336,6 +342,7 @@ def test_invocation_pages_the_initial_state_and_tracks_the_token():
         service.ops[f"op-{n}"] = {
             "Id": f"op-{n}",
             "Type": "STEP",
+            "SubType": "Step",
             "Status": "SUCCEEDED",
             "StepDetails": {"Attempt": 1, "Result": json.dumps(n)},
         }

@@ -58,7 +58,12 @@ from typing import Any
 from unittest import mock
 
 from aws_durable_execution_sdk_python import exceptions as sdk_exceptions
-from aws_durable_execution_sdk_python.config import JitterStrategy, StepConfig, StepSemantics
+from aws_durable_execution_sdk_python.config import (
+    Duration,
+    JitterStrategy,
+    StepConfig,
+    StepSemantics,
+)
 from aws_durable_execution_sdk_python.exceptions import (
     DurableOperationError,
     ExecutionError,
@@ -70,13 +75,12 @@ from aws_durable_execution_sdk_python.exceptions import (
 from aws_durable_execution_sdk_python.execution import durable_execution
 from aws_durable_execution_sdk_python.identifier import OperationIdNamespace
 from aws_durable_execution_sdk_python.retries import (
+    LinearRetryStrategyConfig,
     RetryPresets,
     RetryStrategyConfig,
     create_linear_retry_strategy,
     create_retry_strategy,
 )
-from aws_durable_execution_sdk_python.retries import LinearRetryStrategyConfig
-from aws_durable_execution_sdk_python.config import Duration
 from aws_durable_execution_sdk_python.serdes import SerDes
 from botocore.exceptions import ClientError
 
@@ -91,7 +95,7 @@ EXECUTION_OP = {
 }
 PAYLOAD_LIMIT_BYTES = 262_144
 PAYLOAD_TOO_LARGE = "STEP output payload size must be less than or equal to 262144 bytes."
-START_GATE_SECONDS = 0.4
+START_GATE_SECONDS = 1.5
 SDK_MODULE = "aws_durable_execution_sdk_python.exceptions"
 
 ROOT_ID_1 = OperationIdNamespace().create_id_for_step(1)
@@ -105,10 +109,10 @@ class NotDrivable(Exception):
 
 
 class PassThrough(SerDes):
-    def serialize(self, value, serdes_context):  # noqa: D102
+    def serialize(self, value, serdes_context):
         return value
 
-    def deserialize(self, data, serdes_context):  # noqa: D102
+    def deserialize(self, data, serdes_context):
         return data
 
 
@@ -159,7 +163,9 @@ class _FixedRandom:
 class FakeLambda:
     """The boto3 `lambda` client methods the SDK's LambdaClient calls, kept in memory."""
 
-    def __init__(self, operations: list[dict], step_id: str, now_ms: float, fn_started: threading.Event):
+    def __init__(
+        self, operations: list[dict], step_id: str, now_ms: float, fn_started: threading.Event
+    ):
         self.ops: dict[str, dict] = {op["Id"]: json.loads(json.dumps(op)) for op in operations}
         self.step_id = step_id
         self.now_ms = now_ms
@@ -185,7 +191,10 @@ class FakeLambda:
                         self.sent.extend((u, False) for u in updates)
                     raise ClientError(
                         {
-                            "Error": {"Code": "InvalidParameterValueException", "Message": PAYLOAD_TOO_LARGE},
+                            "Error": {
+                                "Code": "InvalidParameterValueException",
+                                "Message": PAYLOAD_TOO_LARGE,
+                            },
                             "ResponseMetadata": {"HTTPStatusCode": 400},
                         },
                         "CheckpointDurableExecution",
@@ -267,7 +276,7 @@ def exception_class(name: str, chain: list[str]) -> type[BaseException]:
     base: type[BaseException] = Exception
     for parent in chain[1:]:
         if parent not in ("Exception", "BaseException"):
-            base = exception_class(parent, chain[chain.index(parent):])
+            base = exception_class(parent, chain[chain.index(parent) :])
             break
     module, _, qualname = name.rpartition(".")
     cls = type(qualname, (base,), {"__module__": module or "__main__", "__qualname__": qualname})
@@ -278,12 +287,16 @@ def exception_class(name: str, chain: list[str]) -> type[BaseException]:
 def build_exception(failure: dict) -> BaseException:
     error_type = failure.get("error_type")
     if error_type is None:
-        raise NotDrivable("a Python step can only raise an exception (the failure has no error_type)")
+        raise NotDrivable(
+            "a Python step can only raise an exception (the failure has no error_type)"
+        )
     chain = failure.get("error_types") or [error_type]
     cls = exception_class(error_type, chain)
     message = failure.get("message")
     if issubclass(cls, DurableOperationError):
-        return cls(message=message, data=failure.get("data"), stack_trace=failure.get("stack_trace"))
+        return cls(
+            message=message, data=failure.get("data"), stack_trace=failure.get("stack_trace")
+        )
     if failure.get("data") is not None or failure.get("stack_trace") is not None:
         raise NotDrivable("a plain Python exception carries no data or stack trace for the SDK")
     if issubclass(cls, ExecutionError):
@@ -296,7 +309,7 @@ def _seconds(value):
 
 
 def retry_strategy(retry: dict | None):
-    """The SDK strategy for the vector's `retry` (None: the step's default, RetryPresets.default())."""
+    """The SDK strategy for the vector's `retry` (None: the step's default preset)."""
     if retry is None:
         return None
     if "preset" in retry and retry["preset"] is not None:
@@ -343,7 +356,9 @@ def retry_strategy(retry: dict | None):
                 raise NotDrivable("a JS regex has no Python SDK equivalent")
         kwargs["retryable_errors"] = patterns
     if config.get("retryable_error_types") is not None:
-        kwargs["retryable_error_types"] = [exception_class(n, [n]) for n in config["retryable_error_types"]]
+        kwargs["retryable_error_types"] = [
+            exception_class(n, [n]) for n in config["retryable_error_types"]
+        ]
     if config.get("backoff", "exponential") == "linear":
         kwargs.pop("backoff_rate", None)
         return create_linear_retry_strategy(LinearRetryStrategyConfig(**kwargs))
@@ -360,7 +375,9 @@ class Observation:
     start_sent: bool = False
     start_updates: list[str] = field(default_factory=list)  # the START update(s) for the step
     start_awaited: bool = False
-    before_fn: list[str] = field(default_factory=list)  # non-START step updates before the function ran
+    before_fn: list[str] = field(
+        default_factory=list
+    )  # non-START step updates before the function ran
     after_fn: list[str] = field(default_factory=list)  # accepted non-START step updates after it
     rejected: list[str] = field(default_factory=list)
     step: dict | None = None  # what ctx.step did: returned / raised / suspended
@@ -396,7 +413,12 @@ def observe(case: dict) -> Observation:
     operations = [EXECUTION_OP]
     if parent_id is not None:
         operations.append(
-            {"Id": parent_id, "Type": "CONTEXT", "SubType": "RunInChildContext", "Status": "STARTED"}
+            {
+                "Id": parent_id,
+                "Type": "CONTEXT",
+                "SubType": "RunInChildContext",
+                "Status": "STARTED",
+            }
         )
     outcome = None
     if phase == "begin":
@@ -412,8 +434,13 @@ def observe(case: dict) -> Observation:
         attempt = request["attempt"]
         outcome = request["outcome"]
         if attempt > 1:
-            ready = {"Id": step_id, "Type": "STEP", "SubType": "Step", "Status": "READY",
-                     "StepDetails": {"Attempt": attempt - 1}}
+            ready = {
+                "Id": step_id,
+                "Type": "STEP",
+                "SubType": "Step",
+                "Status": "READY",
+                "StepDetails": {"Attempt": attempt - 1},
+            }
             if name:
                 ready["Name"] = name
             if parent_id is not None:
@@ -431,7 +458,11 @@ def observe(case: dict) -> Observation:
             obs.ran_attempt = step_context.attempt
             obs.start_awaited = "start-persisted" in fake.events
             fake.events.append("function")
-            obs.before_fn = [_wire(u) for u, ok in fake.sent if ok and u["Id"] == step_id and u["Action"] != "START"]
+            obs.before_fn = [
+                _wire(u)
+                for u, ok in fake.sent
+                if ok and u["Id"] == step_id and u["Action"] != "START"
+            ]
             mark = len(fake.sent)
         obs_marks["mark"] = mark
         fn_started.set()
@@ -468,23 +499,36 @@ def observe(case: dict) -> Observation:
         return ctx.run_in_child_context(call_step)
 
     wrapped = durable_execution(handler, boto3_client=fake)
-    event = {"DurableExecutionArn": ARN, "CheckpointToken": "token-0",
-             "InitialExecutionState": {"Operations": operations}}
-    with mock.patch.object(sdk_exceptions, "time", _FrozenTime(now_ms)), mock.patch(
-        "aws_durable_execution_sdk_python.suspend.datetime", _frozen_datetime_module(now_ms)
-    ), mock.patch("aws_durable_execution_sdk_python.config.random", _FixedRandom(random_value)):
+    event = {
+        "DurableExecutionArn": ARN,
+        "CheckpointToken": "token-0",
+        "InitialExecutionState": {"Operations": operations},
+    }
+    with (
+        mock.patch.object(sdk_exceptions, "time", _FrozenTime(now_ms)),
+        mock.patch(
+            "aws_durable_execution_sdk_python.suspend.datetime", _frozen_datetime_module(now_ms)
+        ),
+        mock.patch("aws_durable_execution_sdk_python.config.random", _FixedRandom(random_value)),
+    ):
         try:
             obs.output = wrapped(event, None)
-        except BaseException as e:  # noqa: BLE001 - the Lambda invocation failed: record it
+        except BaseException as e:  # the Lambda invocation failed: record it
             obs.output = {"raised": e}
 
-    obs.start_updates = [_wire(u) for u, _ in fake.sent if u["Id"] == step_id and u["Action"] == "START"]
+    obs.start_updates = [
+        _wire(u) for u, _ in fake.sent if u["Id"] == step_id and u["Action"] == "START"
+    ]
     obs.start_sent = bool(obs.start_updates)
     if obs.ran_attempt is None:
-        obs.before_fn = [_wire(u) for u, ok in fake.sent if ok and u["Id"] == step_id and u["Action"] != "START"]
+        obs.before_fn = [
+            _wire(u) for u, ok in fake.sent if ok and u["Id"] == step_id and u["Action"] != "START"
+        ]
     else:
-        after = fake.sent[obs_marks.get("mark", 0):]
-        obs.after_fn = [_wire(u) for u, ok in after if ok and u["Id"] == step_id and u["Action"] != "START"]
+        after = fake.sent[obs_marks.get("mark", 0) :]
+        obs.after_fn = [
+            _wire(u) for u, ok in after if ok and u["Id"] == step_id and u["Action"] != "START"
+        ]
     obs.rejected = [_wire(u) for u, ok in fake.sent if not ok]
     obs.empty_checkpoints = fake.empty_checkpoints
     return obs
@@ -492,7 +536,9 @@ def observe(case: dict) -> Observation:
 
 # --- stating an observation in the vector's terms --------------------------------------------
 
-_MISMATCH = re.compile(r"(type|subtype|name|parent_id) checkpoint=(None|'[^']*') current=(None|'[^']*')")
+_MISMATCH = re.compile(
+    r"(type|subtype|name|parent_id) checkpoint=(None|'[^']*') current=(None|'[^']*')"
+)
 _FIELDS = {"type": "Type", "subtype": "SubType", "name": "Name", "parent_id": "ParentId"}
 
 
@@ -523,24 +569,43 @@ def derive(case: dict, obs: Observation) -> dict:
     output = obs.output if isinstance(obs.output, dict) else {}
     updates = obs.before_fn if phase == "begin" else obs.after_fn
     error = output.get("Error") or {}
-    if output.get("Status") == "FAILED" and error.get("ErrorType") == f"{SDK_MODULE}.NonDeterministicExecutionError":
+    if (
+        output.get("Status") == "FAILED"
+        and error.get("ErrorType") == f"{SDK_MODULE}.NonDeterministicExecutionError"
+    ):
         # 3.0.0 lists every mismatch (type, subtype, name, parent_id); the vector states the first.
         found = _MISMATCH.findall(error.get("ErrorMessage", ""))
         field_name, checkpoint, current = found[0]
-        return {"updates": updates, "action": {
-            "kind": "non-deterministic", "field": _FIELDS[field_name],
-            "expected": _literal(current), "actual": _literal(checkpoint)}}
+        return {
+            "updates": updates,
+            "action": {
+                "kind": "non-deterministic",
+                "field": _FIELDS[field_name],
+                "expected": _literal(current),
+                "actual": _literal(checkpoint),
+            },
+        }
     if phase == "begin" and obs.ran_attempt is not None:
         # The core returns START as begin's update (sent before running, awaited if at-most-once).
         return {
             "updates": obs.start_updates + obs.before_fn,
-            "action": {"kind": "execute", "attempt": obs.ran_attempt,
-                       "send_start": obs.start_sent, "await_start": obs.start_awaited},
+            "action": {
+                "kind": "execute",
+                "attempt": obs.ran_attempt,
+                "send_start": obs.start_sent,
+                "await_start": obs.start_awaited,
+            },
         }
     if obs.rejected and output.get("Status") == "FAILED":
-        return {"updates": updates, "action": {
-            "kind": "fail-execution", "rule": "step-payload-too-large", "category": "EXECUTION",
-            "error": {k: v for k, v in error.items() if k in ("ErrorType", "ErrorMessage")}}}
+        return {
+            "updates": updates,
+            "action": {
+                "kind": "fail-execution",
+                "rule": "step-payload-too-large",
+                "category": "EXECUTION",
+                "error": {k: v for k, v in error.items() if k in ("ErrorType", "ErrorMessage")},
+            },
+        }
     step = obs.step or {}
     if "returned" in step:
         return {"updates": updates, "action": {"kind": "return", "payload": step["returned"]}}
@@ -548,22 +613,36 @@ def derive(case: dict, obs: Observation) -> dict:
         until = step["suspended"]
         until_ms = None if until is None else until * 1000
         if until_ms is not None and abs(until_ms - round(until_ms)) < 1e-3:
-            until_ms = int(round(until_ms))
+            until_ms = round(until_ms)
         return {"updates": updates, "action": {"kind": "suspend", "until_ms": until_ms}}
     if "raised" in step:
         e = step["raised"]
         fail = [json.loads(u) for u in updates if json.loads(u)["Action"] == "FAIL"]
-        checkpointed = (request.get("operation") or {}).get("StepDetails", {}).get("Error") if phase == "begin" else None
+        checkpointed = (
+            (request.get("operation") or {}).get("StepDetails", {}).get("Error")
+            if phase == "begin"
+            else None
+        )
         error_obj = fail[-1]["Error"] if fail else checkpointed
-        return {"updates": updates, "action": {
-            "kind": "raise", "error_class": type(e).__name__, "error": _error_of_exception(e, error_obj)}}
+        return {
+            "updates": updates,
+            "action": {
+                "kind": "raise",
+                "error_class": type(e).__name__,
+                "error": _error_of_exception(e, error_obj),
+            },
+        }
     if "escaped" in step and output.get("Status") == "FAILED":
         return {"updates": updates, "action": {"kind": "propagate"}}
     raise AssertionError(f"unrecognised outcome: step={step!r} output={obs.output!r}")
 
 
 def _normalise_until(action: dict) -> dict:
-    if action.get("kind") == "suspend" and isinstance(action.get("until_ms"), float) and action["until_ms"].is_integer():
+    if (
+        action.get("kind") == "suspend"
+        and isinstance(action.get("until_ms"), float)
+        and action["until_ms"].is_integer()
+    ):
         return {**action, "until_ms": int(action["until_ms"])}
     return action
 
@@ -575,7 +654,9 @@ def compare(case: dict) -> str | None:
     expected = case["expected"]
     problems = []
     if derived["updates"] != expected.get("updates"):
-        problems.append(f"updates: SDK sent {derived['updates']!r}, vector says {expected.get('updates')!r}")
+        problems.append(
+            f"updates: SDK sent {derived['updates']!r}, vector says {expected.get('updates')!r}"
+        )
     got, want = _normalise_until(derived["action"]), _normalise_until(expected.get("action", {}))
     if got.get("kind") == "raise" and want.get("kind") == "raise":
         problem = _same_raise(obs.step["raised"], want)
@@ -583,8 +664,13 @@ def compare(case: dict) -> str | None:
             problems.append(problem)
     elif got != want:
         problems.append(f"action: SDK did {got!r}, vector says {want!r}")
-    if case["input"]["phase"] == "complete" and obs.ran_attempt != case["input"]["request"]["attempt"]:
-        problems.append(f"the SDK ran attempt {obs.ran_attempt}, not {case['input']['request']['attempt']}")
+    if (
+        case["input"]["phase"] == "complete"
+        and obs.ran_attempt != case["input"]["request"]["attempt"]
+    ):
+        problems.append(
+            f"the SDK ran attempt {obs.ran_attempt}, not {case['input']['request']['attempt']}"
+        )
     return "; ".join(problems) or None
 
 
@@ -596,9 +682,17 @@ def _same_raise(e: BaseException, want: dict) -> str | None:
     # The SDK's DurableOperationError defaults error_type to its own qualified class name.
     expected_type = error.get("ErrorType") or f"{type(e).__module__}.{type(e).__qualname__}"
     got = (e.message, e.error_type, e.data, e.stack_trace)
-    want_fields = (error.get("ErrorMessage"), expected_type, error.get("ErrorData"), error.get("StackTrace"))
+    want_fields = (
+        error.get("ErrorMessage"),
+        expected_type,
+        error.get("ErrorData"),
+        error.get("StackTrace"),
+    )
     if got != want_fields:
-        return f"raise: SDK raised (message, error_type, data, stack_trace)={got!r}, vector says {want_fields!r}"
+        return (
+            f"raise: SDK raised (message, error_type, data, stack_trace)={got!r}, "
+            f"vector says {want_fields!r}"
+        )
     return None
 
 
@@ -614,7 +708,8 @@ def python_operation_id(parent: str | None, counter: int) -> dict:
 def observed_nested_ids() -> dict[tuple[str | None, int], tuple[str, str | None]]:
     """(parent id, counter) -> (Id, ParentId) of the updates a real nested handler sends.
 
-    Root: step, step, child{ step, child{ step, step } }, step.
+    Root: child{ step, step }, step, child{ step, child{ step, step } }, step. Every id is
+    derived with the SDK's OperationIdNamespace and must be exactly the set of Ids sent.
     """
     fake = FakeLambda([EXECUTION_OP], "-", 0, threading.Event())
     fake.fn_started.set()
@@ -622,40 +717,59 @@ def observed_nested_ids() -> dict[tuple[str | None, int], tuple[str, str | None]
     def leaf(_):
         return "x"
 
-    def inner(ctx):
+    def pair(ctx):
         ctx.step(leaf)
         ctx.step(leaf)
-        return "i"
+        return "p"
 
     def middle(ctx):
         ctx.step(leaf)
-        ctx.run_in_child_context(inner)
+        ctx.run_in_child_context(pair)
         return "m"
 
     def handler(event, ctx):
-        ctx.step(leaf)
+        ctx.run_in_child_context(pair)
         ctx.step(leaf)
         ctx.run_in_child_context(middle)
         ctx.step(leaf)
         return "h"
 
     wrapped = durable_execution(handler, boto3_client=fake)
-    output = wrapped({"DurableExecutionArn": ARN, "CheckpointToken": "token-0",
-                      "InitialExecutionState": {"Operations": [EXECUTION_OP]}}, None)
+    output = wrapped(
+        {
+            "DurableExecutionArn": ARN,
+            "CheckpointToken": "token-0",
+            "InitialExecutionState": {"Operations": [EXECUTION_OP]},
+        },
+        None,
+    )
     assert output.get("Status") == "SUCCEEDED", output
     seen: dict[str, str | None] = {}
     for update, _ in fake.sent:
         seen.setdefault(update["Id"], update.get("ParentId"))
     ns = OperationIdNamespace
     r1, r2, r3, r4 = (ns().create_id_for_step(n) for n in (1, 2, 3, 4))
+    a1, a2 = (ns(r1).create_id_for_step(n) for n in (1, 2))
     c1, c2 = (ns(r3).create_id_for_step(n) for n in (1, 2))
     g1, g2 = (ns(c2).create_id_for_step(n) for n in (1, 2))
-    positions = {(None, 1): r1, (None, 2): r2, (None, 3): r3, (None, 4): r4,
-                 (r3, 1): c1, (r3, 2): c2, (c2, 1): g1, (c2, 2): g2}
+    positions = {
+        (None, 1): r1,
+        (None, 2): r2,
+        (None, 3): r3,
+        (None, 4): r4,
+        (r1, 1): a1,
+        (r1, 2): a2,
+        (r3, 1): c1,
+        (r3, 2): c2,
+        (c2, 1): g1,
+        (c2, 2): g2,
+    }
     result = {}
     for key, op_id in positions.items():
         assert op_id in seen, f"the SDK sent no update with the derived id {op_id} for {key}"
-        assert seen[op_id] == key[0], f"ParentId of {op_id}: SDK {seen[op_id]!r}, expected {key[0]!r}"
+        assert seen[op_id] == key[0], (
+            f"ParentId of {op_id}: SDK {seen[op_id]!r}, expected {key[0]!r}"
+        )
         result[key] = (op_id, seen[op_id])
     assert len(seen) == len(positions), f"unexpected ids: {set(seen) - set(positions.values())}"
     return result
@@ -668,7 +782,11 @@ def python_cases(path: Path = STEP_VECTORS):
     doc = json.loads(path.read_text(encoding="utf-8"))
     for case in doc["cases"]:
         request = case["input"].get("request")
-        if isinstance(request, dict) and request.get("profile") == "python" and "error" not in (case.get("expected") or {}):
+        if (
+            isinstance(request, dict)
+            and request.get("profile") == "python"
+            and "error" not in (case.get("expected") or {})
+        ):
             yield case
 
 
@@ -694,7 +812,10 @@ def main(argv: list[str]) -> int:
                 print(f"DIFF {case['name']}: {problem}", file=sys.stderr)
     if emit:
         print(json.dumps(derived_all, indent=1, ensure_ascii=False))
-    print(f"python: {len(derived_all)} driven, {skipped} not drivable, {failures} differ", file=sys.stderr)
+    print(
+        f"python: {len(derived_all)} driven, {skipped} not drivable, {failures} differ",
+        file=sys.stderr,
+    )
     return 1 if failures else 0
 
 

@@ -120,10 +120,8 @@ pub fn begin(
     let Some(op) = checkpoint else {
         return Ok(execute(call, 1, true));
     };
-    if call.profile != Profile::Python {
-        if let Some(mismatch) = replay_mismatch(call, op) {
-            return Ok(Plan::just(mismatch));
-        }
+    if let Some(mismatch) = replay_mismatch(call, op) {
+        return Ok(Plan::just(mismatch));
     }
     let attempt = op.attempt.saturating_add(1);
     Ok(match op.status {
@@ -169,16 +167,15 @@ pub fn complete(
         StepOutcome::Failure(e) if e.unrecoverable => Ok(Plan::just(Action::Propagate)),
         StepOutcome::Failure(e) => {
             let error = ErrorObject::from_user_error(call.profile, e);
-            let message = e.message.unwrap_or("");
-            retry_or_fail(
-                call,
-                attempt,
-                error,
-                message,
-                &e.error_types,
-                strategy,
-                random,
-            )
+            // The JS step handler hands a thrown non-Error to the strategy as
+            // `new Error("Unknown Error")`, while it records "Unknown error".
+            let non_error = call.profile != Profile::Python && e.error_type.is_none();
+            let (message, types): (&str, &[&str]) = if non_error {
+                ("Unknown Error", &["Error"])
+            } else {
+                (e.message.unwrap_or(""), &e.error_types)
+            };
+            retry_or_fail(call, attempt, error, message, types, strategy, random)
         }
     }
 }
@@ -230,7 +227,7 @@ fn interrupted(
                 format!(
                     "Step operation_id={} name={} was previously interrupted",
                     call.id,
-                    call.name.unwrap_or("None")
+                    call.name.filter(|n| !n.is_empty()).unwrap_or("None")
                 ),
                 "aws_durable_execution_sdk_python.exceptions.StepInterruptedError",
             ),
@@ -295,18 +292,25 @@ fn raise(profile: Profile, error: Option<ErrorObject>) -> Action {
             Profile::Ts | Profile::Unified => "Unknown error",
         })
     });
-    // Python always raises StepError (error_type keeps the inner type); JS rebuilds the
-    // durable error classes it knows and maps anything else to StepError.
+    // Python raises StepError (error_type keeps the inner type) except for its own SerDesError;
+    // JS rebuilds the durable error classes it knows and maps anything else to StepError.
     let error_class = match (profile, error.error_type.as_deref()) {
+        (Profile::Python, Some("aws_durable_execution_sdk_python.exceptions.SerDesError")) => {
+            "SerDesError"
+        }
         (Profile::Python, _) => "StepError",
         (
             _,
             Some(
                 known @ ("StepError"
                 | "CallbackError"
+                | "CallbackTimeoutError"
+                | "CallbackExternalError"
+                | "CallbackSubmitterError"
                 | "InvokeError"
                 | "ChildContextError"
-                | "WaitForConditionError"),
+                | "WaitForConditionError"
+                | "PromiseCombinatorError"),
             ),
         ) => known,
         _ => "StepError",
@@ -317,14 +321,40 @@ fn raise(profile: Profile, error: Option<ErrorObject>) -> Action {
     }
 }
 
-/// The JS SDK's replay validation: Type, Name and SubType must match the checkpoint.
+/// Replay validation: the checkpoint must describe this call. JS 2.4.0 compares Type, Name
+/// (strictly) and SubType when the checkpoint has a Type; Python 3.0.0
+/// (`OperationIdentifier.validate_checkpoint`) compares Type, SubType, Name and ParentId, with
+/// an empty Name or ParentId meaning none, and reports the first difference first.
 fn replay_mismatch(call: &StepCall<'_>, op: &CheckpointedOperation) -> Option<Action> {
-    op.op_type.as_ref()?;
-    let checks: [(&'static str, Option<&str>, Option<&str>); 3] = [
-        ("Type", Some("STEP"), op.op_type.as_deref()),
-        ("Name", call.name, op.name.as_deref()),
-        ("SubType", Some("Step"), op.sub_type.as_deref()),
-    ];
+    fn blank_is_none(v: Option<&str>) -> Option<&str> {
+        v.filter(|s| !s.is_empty())
+    }
+    let checks: Vec<(&'static str, Option<&str>, Option<&str>)> = match call.profile {
+        Profile::Python => vec![
+            ("Type", Some("STEP"), op.op_type.as_deref()),
+            ("SubType", Some("Step"), op.sub_type.as_deref()),
+            (
+                "Name",
+                blank_is_none(call.name),
+                blank_is_none(op.name.as_deref()),
+            ),
+            // Only a checkpoint that records a parent can contradict it (measured: the SDK
+            // replays a child's step whose checkpoint omits ParentId).
+            (
+                "ParentId",
+                blank_is_none(call.parent_id).filter(|_| op.parent_id.is_some()),
+                blank_is_none(op.parent_id.as_deref()),
+            ),
+        ],
+        Profile::Ts | Profile::Unified => {
+            op.op_type.as_ref()?;
+            vec![
+                ("Type", Some("STEP"), op.op_type.as_deref()),
+                ("Name", call.name, op.name.as_deref()),
+                ("SubType", Some("Step"), op.sub_type.as_deref()),
+            ]
+        }
+    };
     checks
         .into_iter()
         .find(|(_, expected, actual)| expected != actual)

@@ -47,6 +47,8 @@ pub struct ErrorObject {
     pub message: Option<String>,
     pub data: Option<String>,
     pub stack_trace: Option<Vec<String>>,
+    /// JS: built by a DurableOperationError's `toErrorObject()`, which writes ErrorType first.
+    pub durable: bool,
 }
 
 impl ErrorObject {
@@ -78,6 +80,7 @@ impl ErrorObject {
                 message: owned(e.message),
                 data: owned(e.data),
                 stack_trace: e.stack_trace.clone(),
+                durable: false,
             },
             Profile::Ts | Profile::Unified => ErrorObject {
                 error_type: owned(e.error_type),
@@ -89,6 +92,7 @@ impl ErrorObject {
                 },
                 data: owned(e.data),
                 stack_trace: None,
+                durable: e.error_types.contains(&"DurableOperationError"),
             },
         }
     }
@@ -127,6 +131,7 @@ impl ErrorObject {
                 ),
                 Some(other) => return Err(wrong("Error.StackTrace", other, "a list of strings")),
             },
+            durable: false,
         })
     }
 
@@ -141,6 +146,12 @@ impl ErrorObject {
             Profile::Python => [
                 ("ErrorMessage", text(&self.message)),
                 ("ErrorType", text(&self.error_type)),
+                ("ErrorData", text(&self.data)),
+                ("StackTrace", stack),
+            ],
+            Profile::Ts | Profile::Unified if self.durable => [
+                ("ErrorType", text(&self.error_type)),
+                ("ErrorMessage", text(&self.message)),
                 ("ErrorData", text(&self.data)),
                 ("StackTrace", stack),
             ],
@@ -169,6 +180,7 @@ impl ErrorObject {
 #[derive(Clone, Debug, PartialEq)]
 pub struct CheckpointedOperation {
     pub op_type: Option<String>,
+    pub parent_id: Option<String>,
     pub name: Option<String>,
     pub sub_type: Option<String>,
     pub status: Status,
@@ -243,6 +255,7 @@ impl CheckpointedOperation {
         };
         Ok(CheckpointedOperation {
             op_type: text(json, "Type", "operation.Type")?,
+            parent_id: text(json, "ParentId", "operation.ParentId")?,
             name: text(json, "Name", "operation.Name")?,
             sub_type: text(json, "SubType", "operation.SubType")?,
             status,

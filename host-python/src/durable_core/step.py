@@ -33,7 +33,7 @@ _SDK_EXCEPTIONS = "aws_durable_execution_sdk_python.exceptions"
 _U32_MAX = 0xFFFFFFFF
 # The operation fields the core reads (guest/src/step/wire.rs); anything else is left out of
 # the request, so service records with datetimes or unknown details pass through unchanged.
-_OPERATION_FIELDS = ("Type", "Name", "SubType", "Status")
+_OPERATION_FIELDS = ("Type", "Name", "SubType", "ParentId", "Status")
 _STEP_DETAIL_FIELDS = ("Attempt", "NextAttemptTimestamp", "Result", "Error")
 
 

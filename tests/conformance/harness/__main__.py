@@ -3,7 +3,7 @@ driver and print requirement x driver -> verdict.
 
     python -m harness [--json PATH] [--driver NAME]... [--only ID]... [--suite SUITE]...
                       [--extra-suite SUITE]... [--node-clock auto|skip|real]
-                      [--raw-python-history] [--seed N]
+                      [--core-clock skip|real] [--raw-python-history] [--seed N]
 
 Exit status: 1 if any requirement of a main suite (default: step) is FAILED, else 0.
 NOT_IMPLEMENTED and KNOWN_RUNNER_DEVIATION carry their reason/evidence and do not fail the run;
@@ -33,7 +33,12 @@ from .judging import DEVIATION, FAILED, NOT_IMPLEMENTED, PASSED, Run, Verdict
 
 DEFAULT_SEED = 20260826
 EXTRA_NOTE = "extra: informational, does not set the exit status"
-SHORT = {"python-sdk": "py", "node-sdk": "node"}
+SHORT = {
+    "python-sdk": "py",
+    "node-sdk": "node",
+    "core-step": "core",
+    "core-step-node": "core-node",
+}
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -68,9 +73,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "up to <= 20 s, skipTime otherwise), skip or real",
     )
     parser.add_argument(
+        "--core-clock",
+        choices=("skip", "real"),
+        default=None,
+        help="core-step drivers: dex-local-runner with --skip-time (default: skip) or with real "
+        "timers (real: the retry requirements then wait out their delays, 1-13 up to 15 s)",
+    )
+    parser.add_argument(
         "--raw-python-history",
         action="store_true",
-        help="python-sdk: do not restore the InvocationCompletedDetails the runner drops",
+        help="python-sdk and core-step drivers: do not restore the InvocationCompletedDetails "
+        "the runner drops",
     )
     parser.add_argument(
         "--seed",
@@ -167,9 +180,10 @@ def run_all(args: argparse.Namespace) -> dict[str, Any]:
             versions[dist] = dist_version(dist)
         except PackageNotFoundError:
             versions[dist] = "not installed"
-    node = sys.modules.get("harness.drivers.node_sdk")
-    if node is not None:
-        versions.update(node.versions())
+    for module_name in ("harness.drivers.node_sdk", "harness.drivers.core_step_node"):
+        module = sys.modules.get(module_name)
+        if module is not None:
+            versions.update(module.versions())
     return {
         "generated": datetime.now(UTC).isoformat(timespec="seconds"),
         "requirements_package": {
@@ -201,10 +215,10 @@ def run_all(args: argparse.Namespace) -> dict[str, Any]:
 def _delay_cell(rows: list[dict[str, Any]]) -> str:
     parts = []
     for v in rows:
-        if v["same_delays"] is None:
+        if v["same_delays"] is None and "durable-core" not in v["delays"]:
             continue
         seq = ",".join(str(d) for d in v["delays"].get("durable-core", []))
-        mark = "yes" if v["same_delays"] else "NO"
+        mark = {True: "yes", False: "NO", None: "-"}[v["same_delays"]]
         parts.append(f"{SHORT.get(v['driver'], v['driver'])} {mark} [{seq}]")
     return "  ".join(parts)
 
@@ -253,14 +267,16 @@ def render(report: dict[str, Any]) -> tuple[str, int]:
         if with_delays:
             lines.append(
                 "  (delays: NextAttemptDelaySeconds of each step close that has one; the Python "
-                "runner also writes 0 on a final StepFailed, which 1-12 describes as having none)"
+                "runner also writes 0 on a final StepFailed, which 1-12 describes as having none; "
+                "'-': the driver has no SDK run to compare with)"
             )
         counts = {d: Counter(v["verdict"] for v in rows if v["driver"] == d) for d in drivers}
         lines.append("")
+        name_width = max(11, *(len(d) for d in drivers))
         for d in drivers:
             c = counts[d]
             lines.append(
-                f"  {d:<11} "
+                f"  {d:<{name_width}} "
                 + ", ".join(
                     f"{k} {c.get(k, 0)}" for k in (PASSED, DEVIATION, NOT_IMPLEMENTED, FAILED)
                 )
@@ -335,6 +351,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.node_clock:
         os.environ["CONFORMANCE_NODE_CLOCK"] = args.node_clock
+    if args.core_clock:
+        os.environ["CONFORMANCE_CORE_CLOCK"] = args.core_clock
     if args.raw_python_history:
         os.environ["CONFORMANCE_PYTHON_RAW_HISTORY"] = "1"
     report = run_all(args)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from .drivers import Outcome
@@ -48,6 +48,10 @@ def _details(event: dict[str, Any]) -> dict[str, Any]:
 
 
 def _time(value: Any) -> datetime | None:
+    """An event timestamp: ISO 8601 text (the in-process runners' ``to_dict``) or epoch seconds
+    (the service's JSON, as dex-local-runner serves it over HTTP)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value, UTC)
     if not isinstance(value, str):
         return None
     try:
@@ -162,6 +166,12 @@ def _py_insert_crash_records(events: Events, outcome: Outcome) -> tuple[Events, 
     starts = [
         _time(e.get("InvocationCompletedDetails", {}).get("StartTimestamp")) for e in recorded
     ]
+    if None in starts and "recorded_invocation_starts" in outcome.facts:
+        # The history lacks the details (py-invocation-details-dropped, not restored): the start
+        # times the runner recorded for the same invocations, read by the driver from its store.
+        starts = [_time(t) for t in outcome.facts["recorded_invocation_starts"]]
+        if len(starts) != len(recorded):
+            return events, False
     if not crashed_at or None in starts:
         return events, False
     ordinals = [n for n in range(1, outcome.facts.get("invocations", 0) + 1) if n not in crashed_at]

@@ -157,6 +157,9 @@ def decide(
     elif control is not None:
         verdict.control_errors = None
         verdict.facts["control"] = control.not_implemented or control.error
+    if requirement.id in RETRY_REQUIREMENTS and not verdict.delays:
+        # No control run to compare with: the delays are reported, not judged.
+        verdict.delays = {subject.strategy: retry_delays(outcome.events)}
 
     delay_error = None
     if verdict.same_delays is False:
@@ -216,7 +219,7 @@ def decide(
             )
             return verdict
     elif counterfactual_errors == []:
-        proof = "no control run for this requirement; the corrected history passes"
+        proof = "no control run for this requirement on this driver; the corrected history passes"
     else:
         verdict.reason = (
             "runner deviations detected but not proven (no control run, no complete correction)"

@@ -1,3 +1,4 @@
+import hashlib
 import os
 from pathlib import Path
 
@@ -31,6 +32,8 @@ def test_the_component_imports_nothing():
 def test_the_packaged_component_is_the_built_one():
     built = REPO / "build" / "durable_core.wasm"
     assert _runtime.component_path().read_bytes() == built.read_bytes()
+    # The cache key's digest sidecar describes exactly these bytes.
+    assert _runtime.component_digest() == hashlib.sha256(built.read_bytes()).hexdigest()
 
 
 def test_core_info_reports_the_contract_version():

@@ -51,31 +51,35 @@ def _cache_dir() -> Path | None:
     return None
 
 
-def _cache_key(wasm: bytes) -> str:
+def component_digest() -> str:
+    """The component's sha256, from the sidecar the build writes beside it (hashing 200 KB at
+    every cold start costs more than the rest of a cached load); hashed here if it is missing."""
+    sidecar = component_path().with_name("durable_core.wasm.sha256")
+    try:
+        return sidecar.read_text().strip()
+    except OSError:
+        return hashlib.sha256(component_path().read_bytes()).hexdigest()
+
+
+def _cache_key() -> str:
     library = Path(wasmtime._ffi.filename)  # type: ignore[attr-defined]
     stat = library.stat()
-    parts = [
-        hashlib.sha256(wasm).hexdigest()[:24],
-        str(stat.st_size),
-        str(stat.st_mtime_ns),
-        platform.machine(),
-    ]
+    parts = [component_digest(), str(stat.st_size), str(stat.st_mtime_ns), platform.machine()]
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
 
 
 def _load_component(engine: wasmtime.Engine) -> wc.Component:
-    wasm = component_path().read_bytes()
     cache = _cache_dir()
     if cache is None:
-        return wc.Component(engine, wasm)
-    cached = cache / f"{_cache_key(wasm)}.cwasm"
+        return wc.Component(engine, component_path().read_bytes())
+    cached = cache / f"{_cache_key()}.cwasm"
     if cached.is_file() and cached.stat().st_uid == os.getuid():
         try:
             # wasmtime checks the version, configuration and CPU features of the artifact.
             return wc.Component.deserialize_file(engine, str(cached))
         except wasmtime.WasmtimeError:
             pass  # stale or foreign artifact: compile and replace it
-    component = wc.Component(engine, wasm)
+    component = wc.Component(engine, component_path().read_bytes())
     try:
         cache.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=cache, suffix=".tmp")

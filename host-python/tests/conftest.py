@@ -6,6 +6,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 REPO = Path(__file__).resolve().parents[2]
+# The conformance harness's local-service helpers serve the end-to-end tests too.
+sys.path.insert(0, str(REPO / "tests" / "conformance"))
 
 
 def vector_dirs() -> list[str]:

@@ -13,22 +13,14 @@ Loopback only; the server is stopped at teardown; every wait is bounded.
 from __future__ import annotations
 
 import json
-import os
-import re
-import shutil
-import socket
-import subprocess
-import sys
-import threading
 import time
-import urllib.request
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import botocore.session
 import pytest
 from botocore.config import Config
+from harness.local_service import FunctionCrashed, FunctionEndpoint
+from harness.local_service import LocalService as DexService
 
 import durable_core
 from durable_core import (
@@ -45,28 +37,12 @@ from durable_core import (
 )
 from durable_core.service import LambdaServiceClient
 
-LOOPBACK = "127.0.0.1"
-# Dummy credentials: the local service signs nothing it checks, but botocore needs some, and
-# without them it would go looking (instance metadata included).
-DUMMY_ENV = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SESSION_TOKEN": "testing",
-    "AWS_DEFAULT_REGION": "us-west-2",
-    "AWS_EC2_METADATA_DISABLED": "true",
-}
 WAIT_SECONDS = 40
 
 
 class Crash(BaseException):
     """The function's process dies mid-step: nothing in it gets to run, Lambda reports an
     Unhandled error. run_step lets BaseExceptions through without any update."""
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((LOOPBACK, 0))
-        return s.getsockname()[1]
 
 
 def lambda_client(endpoint: str):
@@ -80,132 +56,28 @@ def lambda_client(endpoint: str):
     )
 
 
-class FunctionEndpoint:
-    """A Lambda-compatible Invoke endpoint: POST /2015-03-31/functions/<name>/invocations runs
-    the handler registered under <name> with the invocation input and returns its output."""
+class LocalService:
+    """The conformance harness's dex-local-runner and invoke endpoint (one implementation of
+    both), on real timers as the service runs by default, read back through botocore."""
 
     def __init__(self) -> None:
-        self.handlers: dict[str, object] = {}
-        endpoint = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                match = re.fullmatch(r"/2015-03-31/functions/([^/]+)/invocations", self.path)
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                headers = {"Content-Type": "application/json"}
-                try:
-                    handler = endpoint.handlers[urllib.request.unquote(match.group(1))]
-                    output = handler(json.loads(body))
-                except Crash as err:
-                    output = {"errorMessage": str(err), "errorType": "Runtime.ExitError"}
-                    headers["X-Amz-Function-Error"] = "Unhandled"
-                data = json.dumps(output).encode()
-                self.send_response(200)
-                for name, value in {**headers, "Content-Length": str(len(data))}.items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer((LOOPBACK, free_port()), Handler)
-        self.url = f"http://{LOOPBACK}:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-class LocalService:
-    """dex-local-runner on a loopback port, plus the helpers the scenarios need."""
-
-    def __init__(self, log_path: Path) -> None:
-        executable = shutil.which("dex-local-runner", path=str(Path(sys.executable).parent))
-        assert executable, "dex-local-runner is not installed (tests/requirements.txt)"
         self.functions = FunctionEndpoint()
-        port = free_port()
-        self.url = f"http://{LOOPBACK}:{port}"
-        self.log_path = log_path
-        self._log = log_path.open("w")
-        self.process = subprocess.Popen(
-            [
-                executable,
-                "start-server",
-                "--host",
-                LOOPBACK,
-                "--port",
-                str(port),
-                "--lambda-endpoint",
-                self.functions.url,
-                "--local-runner-endpoint",
-                self.url,
-                "--execution-timeout",
-                "120",
-                "--invocation-timeout",
-                "60",
-                "--log-level",
-                "WARNING",
-            ],
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, **DUMMY_ENV},
-        )
-        self._wait_ready()
+        self.dex = DexService(self.functions.url, skip_time=False)
+        self.url = self.dex.url
         self.lam = lambda_client(self.url)
 
-    def _wait_ready(self) -> None:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"dex-local-runner exited:\n{self.log()}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/health", timeout=1) as response:
-                    if response.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.1)
-        raise RuntimeError(f"dex-local-runner not ready in 30 s:\n{self.log()}")
-
     def log(self) -> str:
-        self._log.flush()
-        return self.log_path.read_text()[-4000:]
+        return self.dex.log()
 
     def close(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
+        self.dex.close()
         self.functions.close()
-        self._log.close()
 
     def start(self, handler, payload: object = None) -> str:
         """Register ``handler`` as a new function and start an execution of it."""
         name = f"fn-{uuid.uuid4().hex[:12]}"
         self.functions.handlers[name] = handler
-        request = urllib.request.Request(
-            f"{self.url}/start-durable-execution",
-            method="POST",
-            headers={"Content-Type": "application/json"},
-            data=json.dumps(
-                {
-                    "AccountId": "123456789012",
-                    "FunctionName": name,
-                    "FunctionQualifier": "$LATEST",
-                    "ExecutionName": name,
-                    "ExecutionTimeoutSeconds": 120,
-                    "ExecutionRetentionPeriodDays": 1,
-                    "Input": json.dumps(payload or {}),
-                    "LambdaEndpoint": self.functions.url,
-                }
-            ).encode(),
-        )
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return json.loads(response.read())["ExecutionArn"]
+        return self.dex.start(name, payload or {}, timeout_seconds=120)
 
     def wait(self, arn: str) -> dict:
         deadline = time.monotonic() + WAIT_SECONDS
@@ -232,8 +104,8 @@ class LocalService:
 
 
 @pytest.fixture(scope="module")
-def service(tmp_path_factory):
-    local = LocalService(tmp_path_factory.mktemp("dex") / "dex-local-runner.log")
+def service():
+    local = LocalService()
     try:
         yield local
     finally:
@@ -267,6 +139,8 @@ def durable_handler(service: LocalService, body, seen: list):
         seen.append(record)
         try:
             result = body(invocation, record)
+        except Crash as crash:  # the process died: Lambda reports an Unhandled error
+            raise FunctionCrashed("Runtime.ExitError", str(crash)) from None
         except SuspendExecution as suspended:
             record["outcome"] = ("PENDING", suspended.until_ms)
             return {"Status": "PENDING"}

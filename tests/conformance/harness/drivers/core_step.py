@@ -438,13 +438,8 @@ def run(case: Case) -> Outcome:
         raise RuntimeError(f"the local service could not be started: {_prepare_error}")
     if execution.arn is None:
         raise RuntimeError(f"StartDurableExecution failed: {execution.start_error}")
-    described = service.wait(execution.arn, RUN_TIMEOUT_SECONDS)
+    described = wait_finished(service, execution.arn, f"facts {execution.facts}")
     status = described.get("Status")
-    if status == "RUNNING":
-        raise RuntimeError(
-            f"execution still RUNNING after {RUN_TIMEOUT_SECONDS} s; facts {execution.facts}\n"
-            f"{service.log()}"
-        )
     events, normalisations, recorded = read_history(service, execution.arn)
     with execution.lock:
         facts = json.loads(json.dumps(execution.facts))
@@ -457,6 +452,17 @@ def run(case: Case) -> Outcome:
         facts=facts,
         normalisations=normalisations,
     )
+
+
+def wait_finished(service: Any, arn: str, context: str) -> dict[str, Any]:
+    """GetDurableExecution once the execution has ended; an error with ``context`` and the
+    service's log if it is still running after RUN_TIMEOUT_SECONDS."""
+    described = service.wait(arn, RUN_TIMEOUT_SECONDS)
+    if described.get("Status") == "RUNNING":
+        raise RuntimeError(
+            f"execution still RUNNING after {RUN_TIMEOUT_SECONDS} s; {context}\n{service.log()}"
+        )
+    return described
 
 
 def read_history(

@@ -34,7 +34,14 @@ from typing import Any
 
 from .. import local_service
 from . import Case, Driver, NotImplementedCase, Outcome
-from .core_step import NEEDS_WAIT, RUN_TIMEOUT_SECONDS, RUNNER, WAIT_REASON, read_history
+from .core_step import (
+    NEEDS_WAIT,
+    RUN_TIMEOUT_SECONDS,
+    RUNNER,
+    WAIT_REASON,
+    read_history,
+    wait_finished,
+)
 
 PROFILE = "ts"
 SERVER = Path(__file__).resolve().parents[2] / "node" / "core-step-server.mjs"
@@ -202,13 +209,8 @@ def run(case: Case) -> Outcome:
     execution = server.executions[_key(case)]
     if execution.arn is None:
         raise RuntimeError(f"StartDurableExecution failed: {execution.start_error}")
-    described = service.wait(execution.arn, RUN_TIMEOUT_SECONDS)
+    described = wait_finished(service, execution.arn, f"handler log:\n{server.log()}")
     status = described.get("Status")
-    if status == "RUNNING":
-        raise RuntimeError(
-            f"execution still RUNNING after {RUN_TIMEOUT_SECONDS} s\n"
-            f"{server.log()}\n{service.log()}"
-        )
     events, normalisations, recorded = read_history(service, execution.arn)
     try:
         facts = _http("GET", f"{server.url}/facts/{execution.function}")

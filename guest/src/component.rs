@@ -8,6 +8,7 @@ wit_bindgen::generate!({
 
 use exports::durable::core::classify as wit_classify;
 use exports::durable::core::info as wit_info;
+use exports::durable::core::invocation as wit_invocation;
 use exports::durable::core::retry as wit_retry;
 use exports::durable::core::step as wit_step;
 use exports::durable::core::types as wit_types;
@@ -376,6 +377,60 @@ impl wit_step::Guest for Component {
         REGISTRY.with(|r| {
             let registry = r.borrow();
             crate::step::api::complete_json(&request, &|h| registry.get(h).ok())
+        })
+    }
+}
+
+thread_local! {
+    static INVOCATIONS: RefCell<Invocations> = RefCell::new(Invocations::default());
+}
+
+/// Open invocations by handle. Handles are never reused within an instance, so a stale
+/// handle is an error, never another invocation.
+#[derive(Default)]
+struct Invocations {
+    next: u32,
+    open: std::collections::BTreeMap<u32, crate::invocation::Invocation>,
+}
+
+impl wit_invocation::Guest for Component {
+    fn open(request: String) -> String {
+        match crate::invocation::api::open_json(&request) {
+            Err(rejection) => rejection,
+            Ok(invocation) => INVOCATIONS.with(|r| {
+                let mut all = r.borrow_mut();
+                all.next = all.next.wrapping_add(1).max(1);
+                let handle = all.next;
+                all.open.insert(handle, invocation);
+                format!("{{\"handle\":{handle}}}")
+            }),
+        }
+    }
+
+    fn call(handle: u32, request: String, payload: String) -> String {
+        INVOCATIONS.with(|r| {
+            let mut all = r.borrow_mut();
+            let Some(invocation) = all.open.get_mut(&handle) else {
+                return crate::invocation::api::render_error(CoreError::invalid(
+                    "handle",
+                    handle,
+                    "no open invocation has this handle",
+                ));
+            };
+            REGISTRY.with(|strategies| {
+                let strategies = strategies.borrow();
+                crate::invocation::api::call_json(invocation, &request, &payload, &|h| {
+                    strategies.get(h).ok()
+                })
+            })
+        })
+    }
+
+    fn close(handle: u32) -> u32 {
+        INVOCATIONS.with(|r| {
+            let mut all = r.borrow_mut();
+            all.open.remove(&handle);
+            all.open.len() as u32
         })
     }
 }

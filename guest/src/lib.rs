@@ -8,17 +8,19 @@ pub mod classify;
 #[cfg(target_arch = "wasm32")]
 mod component;
 pub mod error;
+pub mod invocation;
 pub mod json;
 pub mod packed;
 pub mod profile;
 pub mod retry;
 pub mod step;
+pub mod wire;
 
 pub use error::{CoreError, ErrorKind};
 pub use profile::Profile;
 
 /// Bumped whenever any rule's observable behaviour changes.
-pub const RULES_VERSION: u32 = 1;
+pub const RULES_VERSION: u32 = 2;
 
 /// The WIT package version this crate implements.
-pub const WIT_VERSION: &str = "0.1.0";
+pub const WIT_VERSION: &str = "0.2.0";

@@ -6,8 +6,8 @@
 // flat (scalars and strings in, one integer out), so the lowerings are small; the tests check
 // them against the glue on every input shape, and everything else still goes through the glue.
 
-const CLASSIFY_PACKED = 'durable:core/classify@0.1.0#classify-packed';
-const DECIDE_PACKED = 'durable:core/retry@0.1.0#decide-packed';
+const CLASSIFY_PACKED = 'durable:core/classify@0.2.0#classify-packed';
+const DECIDE_PACKED = 'durable:core/retry@0.2.0#decide-packed';
 const encoder = new TextEncoder();
 
 /**

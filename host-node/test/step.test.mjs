@@ -239,11 +239,11 @@ test('a trap is a DurableCoreError and the next call gets a fresh instance', () 
   _test.useCoreModule(
     moduleOf([
       ['cabi_realloc', 4],
-      ['durable:core/classify@0.1.0#classify-packed', 6],
-      ['durable:core/retry@0.1.0#decide-packed', 7],
-      ['durable:core/step@0.1.0#begin', 2],
-      ['durable:core/step@0.1.0#complete', 2],
-      ['durable:core/step@0.1.0#operation-id', 5],
+      ['durable:core/classify@0.2.0#classify-packed', 6],
+      ['durable:core/retry@0.2.0#decide-packed', 7],
+      ['durable:core/step@0.2.0#begin', 2],
+      ['durable:core/step@0.2.0#complete', 2],
+      ['durable:core/step@0.2.0#operation-id', 5],
     ]),
   );
   try {

@@ -21,11 +21,12 @@ def test_the_component_imports_nothing():
     ty = component.type
     assert list(ty.imports(engine)) == []
     assert set(ty.exports(engine)) == {
-        "durable:core/types@0.1.0",
-        "durable:core/info@0.1.0",
-        "durable:core/classify@0.1.0",
-        "durable:core/retry@0.1.0",
-        "durable:core/step@0.1.0",
+        "durable:core/types@0.2.0",
+        "durable:core/info@0.2.0",
+        "durable:core/classify@0.2.0",
+        "durable:core/retry@0.2.0",
+        "durable:core/step@0.2.0",
+        "durable:core/invocation@0.2.0",
     }
 
 
@@ -38,7 +39,7 @@ def test_the_packaged_component_is_the_built_one():
 
 def test_core_info_reports_the_contract_version():
     info = durable_core.core_info()
-    assert info.wit_version == "0.1.0"
+    assert info.wit_version == "0.2.0"
     assert info.rules_version >= 1
 
 

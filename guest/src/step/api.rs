@@ -70,25 +70,28 @@ fn respond(run: impl FnOnce() -> Result<Plan, CoreError>) -> String {
             w.value(&action_json(&plan.action));
             w.raw("}");
         }
-        Err(e) => {
-            let kind = match e.kind {
-                ErrorKind::InvalidValue => "invalid-value",
-                ErrorKind::OutOfRange => "out-of-range",
-                ErrorKind::Malformed => "malformed",
-                ErrorKind::Missing => "missing",
-            };
-            w.value(&object(vec![(
-                "error",
-                object(vec![
-                    ("kind", string(kind)),
-                    ("field", Json::String(e.field)),
-                    ("value", Json::String(e.value)),
-                    ("message", Json::String(e.message)),
-                ]),
-            )]));
-        }
+        Err(e) => w.value(&core_error_json(e)),
     }
     w.finish()
+}
+
+/// `{"error": {"kind", "field", "value", "message"}}`, the JSON calls' rejection.
+pub(crate) fn core_error_json(e: CoreError) -> Json {
+    let kind = match e.kind {
+        ErrorKind::InvalidValue => "invalid-value",
+        ErrorKind::OutOfRange => "out-of-range",
+        ErrorKind::Malformed => "malformed",
+        ErrorKind::Missing => "missing",
+    };
+    object(vec![(
+        "error",
+        object(vec![
+            ("kind", string(kind)),
+            ("field", Json::String(e.field)),
+            ("value", Json::String(e.value)),
+            ("message", Json::String(e.message)),
+        ]),
+    )])
 }
 
 fn with_strategy(
@@ -156,18 +159,7 @@ fn step_call(req: &Json) -> Result<StepCall<'_>, CoreError> {
         }
         None => return Err(missing("id")),
     };
-    let semantics = match req.field("semantics") {
-        None => Semantics::AtLeastOncePerRetry,
-        Some(Json::String(s)) if s == "AT_LEAST_ONCE_PER_RETRY" => Semantics::AtLeastOncePerRetry,
-        Some(Json::String(s)) if s == "AT_MOST_ONCE_PER_RETRY" => Semantics::AtMostOncePerRetry,
-        Some(other) => {
-            return Err(CoreError::invalid(
-                "semantics",
-                describe(other),
-                "expected AT_LEAST_ONCE_PER_RETRY or AT_MOST_ONCE_PER_RETRY",
-            ))
-        }
-    };
+    let semantics = semantics(req)?;
     let now_ms = match req.field("now_ms") {
         Some(Json::Number(n)) => *n,
         Some(other) => {
@@ -202,6 +194,11 @@ fn outcome(json: &Json) -> Result<StepOutcome<'_>, CoreError> {
             "expected {\"success\": ...} or {\"failure\": ...}",
         ));
     };
+    user_error(f).map(StepOutcome::Failure)
+}
+
+/// The user's error as hosts describe it (`outcome.failure`).
+pub(crate) fn user_error(f: &Json) -> Result<UserError<'_>, CoreError> {
     let list = |key: &str, field: &str| -> Result<Option<Vec<&str>>, CoreError> {
         match f.field(key) {
             None => Ok(None),
@@ -225,7 +222,7 @@ fn outcome(json: &Json) -> Result<StepOutcome<'_>, CoreError> {
         }
     };
     let error_type = optional_text(f, "error_type", "outcome.failure.error-type")?;
-    Ok(StepOutcome::Failure(UserError {
+    Ok(UserError {
         error_type,
         error_types: list("error_types", "outcome.failure.error-types")?
             .unwrap_or_else(|| error_type.into_iter().collect()),
@@ -244,14 +241,33 @@ fn outcome(json: &Json) -> Result<StepOutcome<'_>, CoreError> {
                 ))
             }
         },
-    }))
+    })
 }
 
-fn random(req: &Json) -> Result<f64, CoreError> {
+pub(crate) fn semantics(req: &Json) -> Result<Semantics, CoreError> {
+    match req.field("semantics") {
+        None => Ok(Semantics::AtLeastOncePerRetry),
+        Some(Json::String(s)) if s == "AT_LEAST_ONCE_PER_RETRY" => {
+            Ok(Semantics::AtLeastOncePerRetry)
+        }
+        Some(Json::String(s)) if s == "AT_MOST_ONCE_PER_RETRY" => Ok(Semantics::AtMostOncePerRetry),
+        Some(other) => Err(CoreError::invalid(
+            "semantics",
+            describe(other),
+            "expected AT_LEAST_ONCE_PER_RETRY or AT_MOST_ONCE_PER_RETRY",
+        )),
+    }
+}
+
+pub(crate) fn random(req: &Json) -> Result<f64, CoreError> {
     Ok(retry::json::number(req, "random")?.unwrap_or(0.0))
 }
 
-fn optional_text<'a>(json: &'a Json, key: &str, field: &str) -> Result<Option<&'a str>, CoreError> {
+pub(crate) fn optional_text<'a>(
+    json: &'a Json,
+    key: &str,
+    field: &str,
+) -> Result<Option<&'a str>, CoreError> {
     match json.field(key) {
         None => Ok(None),
         Some(Json::String(s)) => Ok(Some(s.as_str())),
@@ -318,7 +334,7 @@ fn action_json(action: &Action) -> Json {
     }
 }
 
-fn error_json(e: &super::ErrorObject) -> Json {
+pub(crate) fn error_json(e: &super::ErrorObject) -> Json {
     let mut fields = Vec::new();
     for (key, value) in [
         ("ErrorType", &e.error_type),
@@ -338,7 +354,7 @@ fn error_json(e: &super::ErrorObject) -> Json {
     object(fields)
 }
 
-fn object(fields: Vec<(&str, Json)>) -> Json {
+pub(crate) fn object(fields: Vec<(&str, Json)>) -> Json {
     Json::Object(
         fields
             .into_iter()
@@ -347,15 +363,15 @@ fn object(fields: Vec<(&str, Json)>) -> Json {
     )
 }
 
-fn string(s: &str) -> Json {
+pub(crate) fn string(s: &str) -> Json {
     Json::String(s.to_string())
 }
 
-fn missing(field: &str) -> CoreError {
+pub(crate) fn missing(field: &str) -> CoreError {
     CoreError::new(ErrorKind::Missing, field, "(absent)", "required")
 }
 
-fn describe(value: &Json) -> String {
+pub(crate) fn describe(value: &Json) -> String {
     match value {
         Json::String(s) => format!("{s:?}"),
         other => other.type_name().to_string(),

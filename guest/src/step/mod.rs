@@ -6,9 +6,8 @@
 
 pub mod api;
 pub mod ids;
-mod wire;
 
-pub use wire::{CheckpointedOperation, ErrorObject, Status, Update, UpdateAction};
+pub use crate::wire::{CheckpointedOperation, ErrorObject, Status, Update, UpdateAction};
 
 use crate::error::CoreError;
 use crate::profile::Profile;

@@ -24,7 +24,7 @@ from wasmtime import component as wc
 from .errors import ComponentTrapError
 
 _WIT_PACKAGE = "durable:core"
-_WIT_VERSION = "0.1.0"
+_WIT_VERSION = "0.2.0"
 
 
 def _interface(name: str) -> str:

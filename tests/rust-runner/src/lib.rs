@@ -2,6 +2,7 @@
 //! the Python and Node hosts, with the core called directly instead of through WebAssembly.
 
 mod classify;
+mod invocation;
 mod retry;
 mod step;
 
@@ -20,6 +21,7 @@ fn suite(name: &str) -> Option<Suite> {
         "retry" => Some(retry::run),
         "step" => Some(step::run),
         "operation-id" => Some(step::run_operation_id),
+        "invocation" => Some(invocation::run),
         _ => None,
     }
 }
@@ -105,7 +107,7 @@ fn judge(run: Suite, case: &Value) -> Option<Value> {
         (Err(message), Some(word)) if message.contains(word) => None,
         (Err(message), _) => Some(json!({"error": message})),
         (Ok(actual), None) => {
-            let matches = expected.iter().all(|(k, v)| actual.get(k) == Some(v));
+            let matches = Value::Object(expected.clone()) == actual;
             (!matches).then_some(actual)
         }
         (Ok(actual), Some(_)) => Some(actual),

@@ -1,16 +1,38 @@
-//! The service's wire shapes: the checkpointed Operation (read) and OperationUpdate (written).
+//! The service's wire shapes, for every operation type: the checkpointed Operation (read) and
+//! the OperationUpdate (written).
 //!
 //! Updates are written byte for byte as each SDK sends them: Python builds
-//! `OperationUpdate.to_dict()` (Id, Type, Action, ParentId, Name, SubType, Payload, Error,
-//! StepOptions; falsy ParentId/Name dropped; ErrorMessage before ErrorType) and json.dumps escapes
-//! non-ASCII; the JS SDK's batcher spreads `{Type, Action, ...data, Id}` (Type, Action, Id,
-//! ParentId, SubType, Payload/Error, Name, StepOptions; only undefined dropped; ErrorData before
-//! ErrorMessage before ErrorType) and JSON.stringify keeps UTF-8. `unified` writes like JS.
+//! `OperationUpdate.to_dict()` (Id, Type, Action, ParentId, Name, SubType, Payload, Error, then
+//! the options objects; falsy ParentId/Name dropped; ErrorMessage before ErrorType) and
+//! json.dumps escapes non-ASCII; the JS SDK's batcher spreads `{Type, Action, ...data, Id}` (Type,
+//! Action, Id, ParentId, SubType, Payload/Error, ContextOptions, Name, StepOptions/WaitOptions;
+//! only undefined dropped; ErrorData before ErrorMessage before ErrorType) and JSON.stringify
+//! keeps UTF-8. `unified` writes like JS.
 
-use super::{StepCall, UserError};
 use crate::error::{CoreError, ErrorKind};
 use crate::json::{Json, Writer};
 use crate::profile::Profile;
+use crate::step::{StepCall, UserError};
+
+/// The operation types the core runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OpType {
+    Execution,
+    Context,
+    Step,
+    Wait,
+}
+
+impl OpType {
+    pub fn name(self) -> &'static str {
+        match self {
+            OpType::Execution => "EXECUTION",
+            OpType::Context => "CONTEXT",
+            OpType::Step => "STEP",
+            OpType::Wait => "WAIT",
+        }
+    }
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Status {
@@ -113,7 +135,7 @@ impl ErrorObject {
         }
     }
 
-    fn parse(json: &Json) -> Result<Self, CoreError> {
+    pub fn parse(json: &Json) -> Result<Self, CoreError> {
         Ok(ErrorObject {
             error_type: text(json, "ErrorType", "Error.ErrorType")?,
             message: text(json, "ErrorMessage", "Error.ErrorMessage")?,
@@ -135,7 +157,8 @@ impl ErrorObject {
         })
     }
 
-    pub fn write(&self, w: &mut Writer, profile: Profile) {
+    /// Writes the object; returns its key/value separator count (see `Update::write`).
+    pub fn write(&self, w: &mut Writer, profile: Profile) -> usize {
         let mut fields: Vec<(&str, Json)> = Vec::new();
         let text = |v: &Option<String>| v.clone().map(Json::String);
         let stack = self
@@ -167,18 +190,28 @@ impl ErrorObject {
                 fields.push((key, v));
             }
         }
+        let separators = (fields.len() * 2).saturating_sub(1)
+            + fields
+                .iter()
+                .map(|(_, v)| match v {
+                    Json::Array(items) => items.len().saturating_sub(1),
+                    _ => 0,
+                })
+                .sum::<usize>();
         w.value(&Json::Object(
             fields
                 .into_iter()
                 .map(|(k, v)| (k.to_string(), v))
                 .collect(),
         ));
+        separators
     }
 }
 
 /// The operation as GetDurableExecutionState / the invocation input returns it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CheckpointedOperation {
+    pub id: Option<String>,
     pub op_type: Option<String>,
     pub parent_id: Option<String>,
     pub name: Option<String>,
@@ -187,8 +220,13 @@ pub struct CheckpointedOperation {
     /// Finished attempts (StepDetails.Attempt; 0 when absent).
     pub attempt: u32,
     pub next_attempt_ms: Option<f64>,
+    /// StepDetails / ContextDetails Result, or ExecutionDetails.InputPayload.
     pub result: Option<String>,
     pub error: Option<ErrorObject>,
+    /// ContextDetails.ReplayChildren.
+    pub replay_children: bool,
+    /// WaitDetails.ScheduledEndTimestamp.
+    pub scheduled_end_ms: Option<f64>,
 }
 
 impl CheckpointedOperation {
@@ -211,12 +249,21 @@ impl CheckpointedOperation {
                 "expected STARTED, PENDING, READY, SUCCEEDED, FAILED, CANCELLED, TIMED_OUT or STOPPED",
             )
         })?;
-        let details = match json.field("StepDetails") {
+        let op_type = text(json, "Type", "operation.Type")?;
+        // Each type keeps its details under its own key; without a Type, a step's.
+        let key = match op_type.as_deref() {
+            Some("CONTEXT") => "ContextDetails",
+            Some("WAIT") => "WaitDetails",
+            Some("EXECUTION") => "ExecutionDetails",
+            _ => "StepDetails",
+        };
+        let details = match json.field(key) {
             None => None,
             Some(d @ Json::Object(_)) => Some(d),
-            Some(other) => return Err(wrong("operation.StepDetails", other, "an object")),
+            Some(other) => return Err(wrong(&format!("operation.{key}"), other, "an object")),
         };
-        let detail = |key: &str| details.and_then(|d| d.field(key));
+        let detail = |name: &str| details.and_then(|d| d.field(name));
+        let field = |name: &str| format!("operation.{key}.{name}");
         let attempt = match detail("Attempt") {
             None => 0,
             Some(Json::Number(n))
@@ -224,45 +271,50 @@ impl CheckpointedOperation {
             {
                 *n as u32
             }
-            Some(other) => {
-                return Err(wrong(
-                    "operation.StepDetails.Attempt",
-                    other,
-                    "a whole number >= 0",
-                ))
-            }
+            Some(other) => return Err(wrong(&field("Attempt"), other, "a whole number >= 0")),
         };
-        let next_attempt_ms = match detail("NextAttemptTimestamp") {
-            None => None,
-            Some(Json::Number(n)) if *n >= 0.0 => Some(*n),
-            Some(other) => {
-                return Err(wrong(
-                    "operation.StepDetails.NextAttemptTimestamp",
-                    other,
-                    "epoch milliseconds (a number >= 0)",
-                ))
-            }
+        let timestamp = |name: &str| match detail(name) {
+            None => Ok(None),
+            Some(Json::Number(n)) if *n >= 0.0 => Ok(Some(*n)),
+            Some(other) => Err(wrong(
+                &field(name),
+                other,
+                "epoch milliseconds (a number >= 0)",
+            )),
         };
-        let result = match detail("Result") {
+        let result_key = if key == "ExecutionDetails" {
+            "InputPayload"
+        } else {
+            "Result"
+        };
+        let result = match detail(result_key) {
             None => None,
             Some(Json::String(s)) => Some(s.clone()),
-            Some(other) => return Err(wrong("operation.StepDetails.Result", other, "a string")),
+            Some(other) => return Err(wrong(&field(result_key), other, "a string")),
         };
         let error = match detail("Error") {
             None => None,
             Some(e @ Json::Object(_)) => Some(ErrorObject::parse(e)?),
-            Some(other) => return Err(wrong("operation.StepDetails.Error", other, "an object")),
+            Some(other) => return Err(wrong(&field("Error"), other, "an object")),
+        };
+        let replay_children = match detail("ReplayChildren") {
+            None => false,
+            Some(Json::Bool(b)) => *b,
+            Some(other) => return Err(wrong(&field("ReplayChildren"), other, "a boolean")),
         };
         Ok(CheckpointedOperation {
-            op_type: text(json, "Type", "operation.Type")?,
+            id: text(json, "Id", "operation.Id")?,
+            op_type,
             parent_id: text(json, "ParentId", "operation.ParentId")?,
             name: text(json, "Name", "operation.Name")?,
             sub_type: text(json, "SubType", "operation.SubType")?,
             status,
             attempt,
-            next_attempt_ms,
+            next_attempt_ms: timestamp("NextAttemptTimestamp")?,
             result,
             error,
+            replay_children,
+            scheduled_end_ms: timestamp("ScheduledEndTimestamp")?,
         })
     }
 }
@@ -286,35 +338,89 @@ impl UpdateAction {
     }
 }
 
-/// One OperationUpdate for a step.
+/// An update's `Payload`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Payload {
+    Absent,
+    Text(String),
+    /// The user's serialized value, kept by the host: written as `null` for the host to fill
+    /// in, so the core never escapes or copies it out again. `size` is what the value adds to
+    /// the profile's batch-size measure.
+    Held {
+        size: usize,
+    },
+}
+
+impl Payload {
+    /// The host's value, measured as the profile's batcher measures it: its JSON string
+    /// literal, ASCII-escaped for Python, UTF-8 for JS.
+    pub fn held(profile: Profile, text: &str) -> Payload {
+        let ascii_only = profile == Profile::Python;
+        let size = 2 + text
+            .chars()
+            .map(|c| match c {
+                '"' | '\\' | '\n' | '\r' | '\t' | '\u{8}' | '\u{c}' => 2,
+                c if (c as u32) < 0x20 => 6,
+                c if ascii_only && (c as u32) >= 0x7f => 6 * c.len_utf16(),
+                c => c.len_utf8(),
+            })
+            .sum::<usize>();
+        Payload::Held { size }
+    }
+}
+
+/// The type-specific options object of an update.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Options {
+    None,
+    /// StepOptions.NextAttemptDelaySeconds.
+    Step {
+        delay_seconds: u64,
+    },
+    /// WaitOptions.WaitSeconds.
+    Wait {
+        seconds: u64,
+    },
+    /// ContextOptions.ReplayChildren.
+    Context {
+        replay_children: bool,
+    },
+}
+
+/// One OperationUpdate, of any operation type.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Update {
     pub profile: Profile,
+    pub op_type: OpType,
     pub id: String,
     pub parent_id: Option<String>,
     pub name: Option<String>,
+    pub sub_type: Option<&'static str>,
     pub action: UpdateAction,
-    pub payload: Option<String>,
+    pub payload: Payload,
     pub error: Option<ErrorObject>,
-    pub next_attempt_delay_seconds: Option<u64>,
+    pub options: Options,
 }
 
 impl Update {
+    /// A STEP update for the step call.
     pub fn new(call: &StepCall<'_>, action: UpdateAction) -> Self {
         Update {
             profile: call.profile,
+            op_type: OpType::Step,
             id: call.id.to_string(),
             parent_id: call.parent_id.map(str::to_string),
             name: call.name.map(str::to_string),
+            sub_type: Some("Step"),
             action,
-            payload: None,
+            payload: Payload::Absent,
             error: None,
-            next_attempt_delay_seconds: None,
+            options: Options::None,
         }
     }
 
     pub fn with_payload(mut self, payload: Option<&str>) -> Self {
-        self.payload = payload.map(str::to_string);
+        self.payload = payload.map_or(Payload::Absent, |p| Payload::Text(p.to_string()));
         self
     }
 
@@ -324,103 +430,147 @@ impl Update {
     }
 
     pub fn with_delay(mut self, seconds: u64) -> Self {
-        self.next_attempt_delay_seconds = Some(seconds);
+        self.options = Options::Step {
+            delay_seconds: seconds,
+        };
         self
     }
 
-    /// The exact JSON the profile's SDK sends for this update.
+    /// The exact JSON the profile's SDK hands its transport (a held payload as `null`).
     pub fn to_json(&self) -> String {
+        let mut w = Writer::new(self.profile == Profile::Python);
+        self.write(&mut w);
+        w.finish()
+    }
+
+    /// Writes the update; returns how many key/value separators it wrote (Python's size
+    /// measure, `json.dumps` with its default `", "`/`": "`, adds one space per separator).
+    pub fn write(&self, w: &mut Writer) -> usize {
         let python = self.profile == Profile::Python;
-        let mut w = Writer::new(python);
-        w.raw("{");
-        let mut first = true;
-        let mut key = |w: &mut Writer, k: &str| {
-            if !first {
-                w.raw(",");
-            }
-            first = false;
-            w.string(k);
-            w.raw(":");
-        };
+        // Python: OperationUpdate.to_dict(); JS: the batcher's {Type, Action, ...data, Id},
+        // where every operation's data literal keeps this relative order.
+        const PYTHON: [&str; 11] = [
+            "Id",
+            "Type",
+            "Action",
+            "ParentId",
+            "Name",
+            "SubType",
+            "Payload",
+            "Error",
+            "ContextOptions",
+            "StepOptions",
+            "WaitOptions",
+        ];
+        const JS: [&str; 11] = [
+            "Type",
+            "Action",
+            "Id",
+            "ParentId",
+            "SubType",
+            "Payload",
+            "Error",
+            "ContextOptions",
+            "Name",
+            "StepOptions",
+            "WaitOptions",
+        ];
+        // Python drops falsy ParentId/Name; JS drops only undefined.
         let present = |v: &Option<String>| {
-            // Python drops falsy ParentId/Name; JS drops only undefined.
             v.as_deref()
                 .filter(|s| !(python && s.is_empty()))
                 .map(str::to_string)
         };
         let (parent, name) = (present(&self.parent_id), present(&self.name));
-        let order: &[&str] = if python {
-            &[
-                "Id",
-                "Type",
-                "Action",
-                "ParentId",
-                "Name",
-                "SubType",
-                "Payload",
-                "Error",
-                "StepOptions",
-            ]
-        } else {
-            &[
-                "Type",
-                "Action",
-                "Id",
-                "ParentId",
-                "SubType",
-                "Payload",
-                "Error",
-                "Name",
-                "StepOptions",
-            ]
-        };
-        for field in order {
-            match *field {
+        let mut separators = 0usize;
+        w.raw("{");
+        let mut first = true;
+        for field in if python { PYTHON } else { JS } {
+            let mut key = |w: &mut Writer| {
+                if !first {
+                    w.raw(",");
+                    separators += 1;
+                }
+                first = false;
+                w.string(field);
+                w.raw(":");
+                separators += 1;
+            };
+            match field {
                 "Id" => {
-                    key(&mut w, "Id");
+                    key(w);
                     w.string(&self.id);
                 }
                 "Type" => {
-                    key(&mut w, "Type");
-                    w.string("STEP");
+                    key(w);
+                    w.string(self.op_type.name());
                 }
                 "Action" => {
-                    key(&mut w, "Action");
+                    key(w);
                     w.string(self.action.name());
                 }
                 "SubType" => {
-                    key(&mut w, "SubType");
-                    w.string("Step");
+                    if let Some(s) = self.sub_type {
+                        key(w);
+                        w.string(s);
+                    }
                 }
-                "ParentId" | "Name" | "Payload" => {
-                    let value = match *field {
-                        "ParentId" => &parent,
-                        "Name" => &name,
-                        _ => &self.payload,
-                    };
-                    if let Some(v) = value {
-                        key(&mut w, field);
+                "ParentId" | "Name" => {
+                    if let Some(v) = if field == "Name" { &name } else { &parent } {
+                        key(w);
                         w.string(v);
                     }
                 }
+                "Payload" => match &self.payload {
+                    Payload::Absent => {}
+                    Payload::Text(p) => {
+                        key(w);
+                        w.string(p);
+                    }
+                    Payload::Held { .. } => {
+                        key(w);
+                        w.raw("null");
+                    }
+                },
                 "Error" => {
                     if let Some(e) = &self.error {
-                        key(&mut w, "Error");
-                        e.write(&mut w, self.profile);
+                        key(w);
+                        separators += e.write(w, self.profile);
+                    }
+                }
+                "StepOptions" => {
+                    if let Options::Step { delay_seconds } = self.options {
+                        key(w);
+                        w.raw("{\"NextAttemptDelaySeconds\":");
+                        w.raw(&delay_seconds.to_string());
+                        w.raw("}");
+                        separators += 1;
+                    }
+                }
+                "WaitOptions" => {
+                    if let Options::Wait { seconds } = self.options {
+                        key(w);
+                        w.raw("{\"WaitSeconds\":");
+                        w.raw(&seconds.to_string());
+                        w.raw("}");
+                        separators += 1;
                     }
                 }
                 _ => {
-                    if let Some(delay) = self.next_attempt_delay_seconds {
-                        key(&mut w, "StepOptions");
-                        w.raw("{\"NextAttemptDelaySeconds\":");
-                        w.raw(&delay.to_string());
-                        w.raw("}");
+                    if let Options::Context { replay_children } = self.options {
+                        key(w);
+                        w.raw(if replay_children {
+                            "{\"ReplayChildren\":true}"
+                        } else {
+                            "{\"ReplayChildren\":false}"
+                        });
+                        separators += 1;
                     }
                 }
             }
         }
         w.raw("}");
-        w.finish()
+        separators
     }
 }
 

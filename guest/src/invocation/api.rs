@@ -1,0 +1,465 @@
+//! The invocation interface's JSON calls: one request string in (plus the user's serialized
+//! value, where the call carries one), one response string out.
+//!
+//! `open`: `{"profile", "envelope"}` (the DurableExecutionInvocationInput as Lambda passed it).
+//! `call`: `{"call": <name>, ...}`:
+//!
+//! | call | request | response |
+//! |---|---|---|
+//! | `next-io` | | `{"io": null}` or `{"io": "get-state", "arn", "token", "marker", "max_items"}` or `{"io": "checkpoint", "arn", "token", "updates": [OperationUpdate...], "held": [[update index, payload seq]...]}` |
+//! | `io-done` | `{"ok": <response body>}` / `{"failure": {"status", "code", "message"}}` / `{"unreadable": true}` | `{"persisted", "stopped"}` |
+//! | `input` | | `{"input": <JSON text>, "replaying", "loading"}` |
+//! | `step` | `context`, `name`, `semantics`, `strategy` (retry.register handle) or `retry` (`{"config"}`/`{"preset"}`), `now_ms`, `random` | answer |
+//! | `step-done` | `op`, `outcome` (`{"success": {"payload": bool}}` / `{"failure": {...}}`), `now_ms`, `random` | answer |
+//! | `wait` | `context`, `name`, `seconds`, `now_ms` | answer |
+//! | `child` | `context`, `name`, `now_ms` | answer |
+//! | `child-done` | `op`, `outcome` | answer |
+//! | `finish` | `outcome`: `return` (`payload`: bool) / `throw` (`error`) / `suspend` / `stopped`, `now_ms` | `{"sync"}` |
+//! | `output` | | `{"output": {...}, "result_held": bool}` or `{"invocation_error": {"rule", "message"}}` |
+//!
+//! An answer is `{"kind": "execute", "op", "attempt", "sync"}`, `{"kind": "child", "op",
+//! "context", "replaying"}`, `{"kind": "done", "sync"}`, `{"kind": "replay", "payload"}`,
+//! `{"kind": "raise", "error_class", "error", "sync"}`, `{"kind": "propagate"}`,
+//! `{"kind": "suspend"}` or `{"kind": "stop"}`. `sync`: pump I/O until `persisted` reaches it
+//! before acting. A held payload (`"payload": true`) is the call's second argument; in a
+//! checkpoint request its `Payload` is `null` for the host to fill in from the value it kept
+//! under that sequence number (the `sync`/`seq` the answer named), so the user's value is
+//! never escaped by the core. Rejections: `{"error": {"kind", "field", "value", "message"}}`.
+
+use super::checkpoint::PAGE_SIZE;
+use super::output::escaped_error;
+use super::{Answer, Call, ChildOutcome, Finish, Invocation, Io, IoResult, Lookup, Output};
+use super::{ResultField, StrategyRef};
+use crate::error::{CoreError, ErrorKind};
+use crate::json::{self, Json, Writer};
+use crate::profile::Profile;
+use crate::retry::{self, Strategy};
+use crate::step::api::{
+    core_error_json, error_json, missing, optional_text, random, semantics, user_error,
+};
+use crate::step::StepOutcome;
+use crate::wire::ErrorObject;
+
+/// Opens an invocation, or says why the envelope is not one.
+pub fn open_json(request: &str) -> Result<Invocation, String> {
+    let run = || {
+        let req = json::parse("request", request)?;
+        let profile = profile(&req)?;
+        let envelope = req.field("envelope").ok_or_else(|| missing("envelope"))?;
+        Invocation::open(profile, envelope)
+    };
+    run().map_err(render_error)
+}
+
+/// One call on an open invocation.
+pub fn call_json(
+    inv: &mut Invocation,
+    request: &str,
+    payload: &str,
+    lookup: &Lookup<'_>,
+) -> String {
+    // The checkpoint request is written as text, its updates spliced byte for byte.
+    if let Ok(req) = json::parse("request", request) {
+        if req.field("call") == Some(&Json::String("next-io".to_string())) {
+            return io_json(inv);
+        }
+    }
+    let mut run = || -> Result<Json, CoreError> {
+        let req = json::parse("request", request)?;
+        let name = match req.field("call") {
+            Some(Json::String(s)) => s.as_str(),
+            Some(other) => {
+                return Err(CoreError::invalid(
+                    "call",
+                    other.type_name(),
+                    "expected a string",
+                ))
+            }
+            None => return Err(missing("call")),
+        };
+        let held = match req.field("payload") {
+            None | Some(Json::Bool(false)) => None,
+            Some(Json::Bool(true)) => Some(payload),
+            Some(other) => {
+                return Err(CoreError::invalid(
+                    "payload",
+                    other.type_name(),
+                    "expected a boolean",
+                ))
+            }
+        };
+        match name {
+            "io-done" => io_done(inv, &req),
+            "input" => Ok(object(vec![
+                ("input", Json::String(inv.input())),
+                ("replaying", Json::Bool(inv.replaying_at_start())),
+                ("loading", Json::Bool(inv.loading())),
+            ])),
+            "step" => {
+                let call = call(&req)?;
+                let strategy = strategy(&req, inv.profile(), lookup)?;
+                let answer = inv.step(&call, semantics(&req)?, strategy, random(&req)?, lookup)?;
+                Ok(answer_json(&answer))
+            }
+            "step-done" => {
+                let op = index(&req, "op")?;
+                let outcome = match req.field("outcome") {
+                    Some(o) if o.get("success").is_some() => StepOutcome::Success { payload: held },
+                    Some(o) => StepOutcome::Failure(failure(o)?),
+                    None => return Err(missing("outcome")),
+                };
+                let answer = inv.step_done(op, &outcome, now(&req)?, random(&req)?, lookup)?;
+                Ok(answer_json(&answer))
+            }
+            "wait" => {
+                let seconds = retry::json::number(&req, "seconds")?.ok_or_else(|| missing("seconds"))?;
+                Ok(answer_json(&inv.wait(&call(&req)?, seconds)?))
+            }
+            "child" => Ok(answer_json(&inv.child(&call(&req)?)?)),
+            "child-done" => {
+                let op = index(&req, "op")?;
+                let outcome = match req.field("outcome") {
+                    Some(o) if o.get("success").is_some() => ChildOutcome::Success { payload: held },
+                    Some(o) => ChildOutcome::Failure(failure(o)?),
+                    None => return Err(missing("outcome")),
+                };
+                Ok(answer_json(&inv.child_done(op, &outcome)?))
+            }
+            "finish" => {
+                let finish = match req.field("outcome") {
+                    Some(Json::String(s)) if s == "return" => Finish::Return { result: None },
+                    Some(Json::String(s)) if s == "throw" => Finish::Throw(thrown(inv.profile(), &req)?),
+                    Some(Json::String(s)) if s == "suspend" => Finish::Suspend,
+                    Some(Json::String(s)) if s == "stopped" => Finish::Stopped,
+                    Some(other) => {
+                        return Err(CoreError::invalid(
+                            "outcome",
+                            describe(other),
+                            "expected return, throw, suspend or stopped",
+                        ))
+                    }
+                    None => return Err(missing("outcome")),
+                };
+                let (sync, held) = inv.finish(finish, held, now(&req)?)?;
+                Ok(object(vec![("sync", seq(sync)), ("held", seq(held))]))
+            }
+            "output" => Ok(output_json(inv.profile(), &inv.output()?)),
+            "persisted" => Ok(object(vec![("persisted", number(inv.persisted()))])),
+            other => Err(CoreError::invalid(
+                "call",
+                describe(&Json::String(other.to_string())),
+                "expected next-io, io-done, input, step, step-done, wait, child, child-done, finish, output or persisted",
+            )),
+        }
+    };
+    let mut w = Writer::new(false);
+    match run() {
+        Ok(v) => w.value(&v),
+        Err(e) => w.value(&core_error_json(e)),
+    }
+    w.finish()
+}
+
+/// A rejection as the JSON calls write it.
+pub fn render_error(e: CoreError) -> String {
+    let mut w = Writer::new(false);
+    w.value(&core_error_json(e));
+    w.finish()
+}
+
+fn io_json(inv: &mut Invocation) -> String {
+    let mut w = Writer::new(false);
+    let arn = Json::String(inv.arn.clone());
+    match inv.next_io() {
+        None => w.raw("{\"io\":null}"),
+        Some(Io::GetState { token, marker }) => w.value(&object(vec![
+            ("io", string("get-state")),
+            ("arn", arn),
+            ("token", Json::String(token)),
+            ("marker", Json::String(marker)),
+            ("max_items", number(u64::from(PAGE_SIZE))),
+        ])),
+        Some(Io::Checkpoint {
+            token,
+            updates,
+            held,
+        }) => {
+            w.raw("{\"io\":\"checkpoint\",\"arn\":");
+            w.value(&arn);
+            w.raw(",\"token\":");
+            w.string(&token);
+            // The updates are already the profile's JSON: spliced, not re-encoded.
+            w.raw(",\"updates\":[");
+            for (i, update) in updates.iter().enumerate() {
+                if i > 0 {
+                    w.raw(",");
+                }
+                w.raw(update);
+            }
+            w.raw("],\"held\":[");
+            for (i, (index, seq)) in held.iter().enumerate() {
+                if i > 0 {
+                    w.raw(",");
+                }
+                w.raw(&format!("[{index},{seq}]"));
+            }
+            w.raw("]}");
+        }
+    }
+    w.finish()
+}
+
+fn io_done(inv: &mut Invocation, req: &Json) -> Result<Json, CoreError> {
+    let result = if let Some(body) = req.get("ok") {
+        IoResult::Ok(body)
+    } else if let Some(f) = req.field("failure") {
+        let status = match f.field("status") {
+            None => None,
+            Some(Json::Number(n)) if n.fract() == 0.0 && (0.0..=65535.0).contains(n) => {
+                Some(*n as u16).filter(|s| *s != 0)
+            }
+            Some(other) => {
+                return Err(CoreError::invalid(
+                    "failure.status",
+                    describe(other),
+                    "expected an HTTP status 0..65535 or null",
+                ))
+            }
+        };
+        IoResult::Failed {
+            status,
+            code: optional_text(f, "code", "failure.code")?,
+            message: optional_text(f, "message", "failure.message")?,
+        }
+    } else if req.field("unreadable") == Some(&Json::Bool(true)) {
+        IoResult::Unreadable
+    } else {
+        return Err(CoreError::invalid(
+            "io-done",
+            "(no result)",
+            "expected ok, failure or unreadable",
+        ));
+    };
+    inv.io_done(result)?;
+    Ok(object(vec![
+        ("persisted", number(inv.persisted())),
+        ("stopped", Json::Bool(inv.verdict().is_some())),
+    ]))
+}
+
+fn answer_json(answer: &Answer) -> Json {
+    let kind = |k: &str, mut rest: Vec<(&str, Json)>| {
+        rest.insert(0, ("kind", string(k)));
+        object(rest)
+    };
+    match answer {
+        Answer::Execute { op, attempt, sync } => kind(
+            "execute",
+            vec![
+                ("op", number(*op as u64)),
+                ("attempt", number(u64::from(*attempt))),
+                ("sync", seq(*sync)),
+            ],
+        ),
+        Answer::Child {
+            op,
+            context,
+            replaying,
+        } => kind(
+            "child",
+            vec![
+                ("op", number(*op as u64)),
+                ("context", number(*context as u64)),
+                ("replaying", Json::Bool(*replaying)),
+            ],
+        ),
+        Answer::Done { sync, held } => {
+            kind("done", vec![("sync", seq(*sync)), ("held", seq(*held))])
+        }
+        Answer::Replay { payload } => kind(
+            "replay",
+            vec![("payload", payload.clone().map_or(Json::Null, Json::String))],
+        ),
+        Answer::Raise {
+            error_class,
+            error,
+            sync,
+        } => kind(
+            "raise",
+            vec![
+                ("error_class", string(error_class)),
+                ("error", error_json(error)),
+                ("sync", seq(*sync)),
+            ],
+        ),
+        Answer::Propagate => kind("propagate", vec![]),
+        Answer::Suspend => kind("suspend", vec![]),
+        Answer::Stop => kind("stop", vec![]),
+    }
+}
+
+fn output_json(profile: Profile, output: &Output) -> Json {
+    let status = |s: &str| ("Status", string(s));
+    let (out, held) = match output {
+        Output::InvocationError { rule, message } => {
+            return object(vec![(
+                "invocation_error",
+                object(vec![
+                    ("category", string("INVOCATION")),
+                    ("rule", string(rule)),
+                    ("message", string(message)),
+                ]),
+            )])
+        }
+        Output::Succeeded(ResultField::Held) => (
+            object(vec![status("SUCCEEDED"), ("Result", Json::Null)]),
+            true,
+        ),
+        Output::Succeeded(ResultField::Empty) => (
+            object(vec![status("SUCCEEDED"), ("Result", string(""))]),
+            false,
+        ),
+        Output::Succeeded(ResultField::Absent) => (object(vec![status("SUCCEEDED")]), false),
+        Output::Failed(error) => {
+            let mut w = Writer::new(profile == Profile::Python);
+            error.write(&mut w, profile);
+            let error = json::parse("error", &w.finish()).unwrap_or(Json::Null);
+            (object(vec![status("FAILED"), ("Error", error)]), false)
+        }
+        Output::Pending => (object(vec![status("PENDING")]), false),
+    };
+    object(vec![("output", out), ("result_held", Json::Bool(held))])
+}
+
+/// What escaped the handler: the user's own error (`error`), or an operation error the core
+/// raised (`raised`: the answer's `error_class` and `error`).
+fn thrown(profile: Profile, req: &Json) -> Result<ErrorObject, CoreError> {
+    if let Some(raised) = req.field("raised") {
+        let class = optional_text(raised, "error_class", "raised.error-class")?
+            .ok_or_else(|| missing("raised.error-class"))?;
+        let error = match raised.field("error") {
+            Some(e) => ErrorObject::parse(e)?,
+            None => return Err(missing("raised.error")),
+        };
+        return Ok(escaped_error(profile, class, &error));
+    }
+    let e = req.field("error").ok_or_else(|| missing("error"))?;
+    Ok(ErrorObject::from_user_error(profile, &user_error(e)?))
+}
+
+fn profile(req: &Json) -> Result<Profile, CoreError> {
+    match req.field("profile") {
+        None => Ok(Profile::default()),
+        Some(Json::String(s)) => Profile::from_name(s),
+        Some(other) => Err(CoreError::invalid(
+            "profile",
+            other.type_name(),
+            "expected a string",
+        )),
+    }
+}
+
+fn call<'a>(req: &'a Json) -> Result<Call<'a>, CoreError> {
+    Ok(Call {
+        context: match req.field("context") {
+            None => 0,
+            Some(_) => index(req, "context")?,
+        },
+        name: optional_text(req, "name", "name")?,
+        now_ms: now(req)?,
+    })
+}
+
+fn now(req: &Json) -> Result<f64, CoreError> {
+    match req.field("now_ms") {
+        Some(Json::Number(n)) => Ok(*n),
+        Some(other) => Err(CoreError::invalid(
+            "now-ms",
+            describe(other),
+            "expected epoch milliseconds",
+        )),
+        None => Err(missing("now-ms")),
+    }
+}
+
+fn index(req: &Json, key: &str) -> Result<usize, CoreError> {
+    match req.field(key) {
+        Some(Json::Number(n)) if n.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(n) => {
+            Ok(*n as usize)
+        }
+        Some(other) => Err(CoreError::invalid(
+            key,
+            describe(other),
+            "expected a handle (a whole number)",
+        )),
+        None => Err(missing(key)),
+    }
+}
+
+fn failure(outcome: &Json) -> Result<crate::step::UserError<'_>, CoreError> {
+    match outcome.field("failure") {
+        Some(f @ Json::Object(_)) => user_error(f),
+        _ => Err(CoreError::new(
+            ErrorKind::InvalidValue,
+            "outcome",
+            outcome.type_name(),
+            "expected {\"success\": ...} or {\"failure\": {...}}",
+        )),
+    }
+}
+
+fn strategy(req: &Json, profile: Profile, lookup: &Lookup<'_>) -> Result<StrategyRef, CoreError> {
+    match req.field("strategy") {
+        Some(Json::Number(n)) if n.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(n) => {
+            let handle = *n as u32;
+            match lookup(handle) {
+                Some(_) => Ok(StrategyRef::Registered(handle)),
+                None => Err(CoreError::invalid(
+                    "strategy",
+                    handle,
+                    "no strategy is registered under this handle",
+                )),
+            }
+        }
+        Some(other) => Err(CoreError::invalid(
+            "strategy",
+            other.type_name(),
+            "expected a handle",
+        )),
+        None => {
+            let spec = match req.field("retry") {
+                Some(r) => retry::json::spec_from_json(r, profile)?,
+                None => retry::preset("default", profile, None)?,
+            };
+            Ok(StrategyRef::Owned(Box::new(Strategy::new(&spec, profile)?)))
+        }
+    }
+}
+
+fn seq(s: Option<u64>) -> Json {
+    s.map_or(Json::Null, number)
+}
+
+fn number(n: u64) -> Json {
+    Json::Number(n as f64)
+}
+
+fn object(fields: Vec<(&str, Json)>) -> Json {
+    Json::Object(
+        fields
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect(),
+    )
+}
+
+fn string(s: &str) -> Json {
+    Json::String(s.to_string())
+}
+
+fn describe(value: &Json) -> String {
+    match value {
+        Json::String(s) => format!("{s:?}"),
+        other => other.type_name().to_string(),
+    }
+}

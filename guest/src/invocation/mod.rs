@@ -1,0 +1,239 @@
+//! One Lambda invocation of a durable function, run by the core (sans-IO).
+//!
+//! The host creates an [`Invocation`] from the invocation envelope, then: runs the user's
+//! handler, calling [`Invocation::step`], [`Invocation::wait`], [`Invocation::child`] (and
+//! their `*_done` counterparts) whenever the user's code reaches an operation; performs every
+//! service call the core asks for ([`Invocation::next_io`] / [`Invocation::io_done`]), one at a
+//! time; and finally asks for the output ([`Invocation::finish`] then
+//! [`Invocation::output`]). The core owns the operation table, ids, replay validation, the
+//! queue of updates and its batching, the checkpoint token, what a failed service call means,
+//! and the output. The host owns the user's code, serialization, the transport and the clock.
+//!
+//! Every answer that needs updates persisted first carries `sync`: the host pumps I/O until
+//! [`Invocation::persisted`] reaches it before acting on the answer. Nothing computed is
+//! reported as stored unless the service acknowledged it with a new token.
+
+mod checkpoint;
+mod context;
+mod envelope;
+mod output;
+mod replay;
+mod step;
+mod wait;
+
+pub mod api;
+
+pub use checkpoint::{Io, IoResult};
+pub use context::ChildOutcome;
+pub use output::{Finish, Output, ResultField};
+pub use step::Lookup;
+
+use crate::error::CoreError;
+use crate::profile::Profile;
+use crate::retry::Strategy;
+use crate::step::ids::operation_id;
+use crate::step::Semantics;
+use crate::wire::{CheckpointedOperation, ErrorObject};
+use checkpoint::Queue;
+use std::collections::BTreeMap;
+
+/// What the host does after an operation call.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Answer {
+    /// Run the step's function as attempt `attempt`, after pumping to `sync` when given.
+    Execute {
+        op: usize,
+        attempt: u32,
+        sync: Option<u64>,
+    },
+    /// Run the child's function with the new context `context`.
+    Child {
+        op: usize,
+        context: usize,
+        /// The child is re-run only to rebuild a result too large to checkpoint.
+        replaying: bool,
+    },
+    /// The operation's value is the one the host just produced (after pumping to `sync`);
+    /// `held`: the sequence number under which the host keeps that value for the checkpoint.
+    Done {
+        sync: Option<u64>,
+        held: Option<u64>,
+    },
+    /// The operation completed in an earlier invocation: this is its value.
+    Replay { payload: Option<String> },
+    /// Raise the operation's error as `error_class` (after pumping to `sync`).
+    Raise {
+        error_class: String,
+        error: ErrorObject,
+        sync: Option<u64>,
+    },
+    /// Let the user's own error escape untouched (Python ExecutionError, JS unrecoverable).
+    Propagate,
+    /// This operation cannot complete in this invocation: stop this branch; the invocation
+    /// ends PENDING once nothing else runs.
+    Suspend,
+    /// The invocation is over (a failed service call, a non-deterministic replay, an update
+    /// the service would reject): unwind the user's code and ask for the output.
+    Stop,
+}
+
+/// Why the invocation is over before its handler finished.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Verdict {
+    /// Fail the invocation; Lambda retries it (`rule` says why).
+    Invocation { rule: String, message: String },
+    /// Fail the execution with this error.
+    Execution { rule: String, error: ErrorObject },
+}
+
+#[derive(Clone, Debug)]
+struct Context {
+    /// What this context's operations use as their id prefix (ts: the unhashed hierarchical id;
+    /// python: the hashed id); None at the root.
+    prefix: Option<String>,
+    /// The wire id of the CONTEXT operation, the `ParentId` of this context's operations.
+    parent_id: Option<String>,
+    counter: u32,
+}
+
+#[derive(Clone, Debug)]
+enum Kind {
+    Step {
+        semantics: Semantics,
+        strategy: StrategyRef,
+    },
+    Wait,
+    Child {
+        replay_children: bool,
+    },
+}
+
+/// A step's retry strategy: the host's registered one, or built from the request.
+#[derive(Clone, Debug)]
+pub enum StrategyRef {
+    Registered(u32),
+    Owned(Box<Strategy>),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    Running,
+    Blocked,
+    Finished,
+}
+
+#[derive(Clone, Debug)]
+struct Op {
+    kind: Kind,
+    id: String,
+    parent_id: Option<String>,
+    name: Option<String>,
+    state: State,
+    attempt: u32,
+}
+
+pub struct Invocation {
+    profile: Profile,
+    arn: String,
+    operations: BTreeMap<String, CheckpointedOperation>,
+    /// The EXECUTION operation's InputPayload, as the profile reads it.
+    input: Option<String>,
+    contexts: Vec<Context>,
+    ops: Vec<Op>,
+    queue: Queue,
+    verdict: Option<Verdict>,
+    finish: Option<Finish>,
+}
+
+/// The parts of an operation call every type shares.
+#[derive(Clone, Debug, Default)]
+pub struct Call<'a> {
+    pub context: usize,
+    pub name: Option<&'a str>,
+    pub now_ms: f64,
+}
+
+impl Invocation {
+    pub fn profile(&self) -> Profile {
+        self.profile
+    }
+
+    /// Updates up to and including this sequence number are stored.
+    pub fn persisted(&self) -> u64 {
+        self.queue.persisted()
+    }
+
+    pub fn verdict(&self) -> Option<&Verdict> {
+        self.verdict.as_ref()
+    }
+
+    /// True while state pages are still to be fetched (the handler may not start yet).
+    pub fn loading(&self) -> bool {
+        self.queue.loading()
+    }
+
+    /// True when any operation of this invocation is running its function.
+    pub fn running(&self) -> bool {
+        self.ops.iter().any(|o| o.state == State::Running)
+    }
+
+    /// Allocate the next operation of `context`: its wire id, parent and checkpoint.
+    fn next_id(&mut self, call: &Call<'_>) -> Result<(String, String, Option<String>), CoreError> {
+        let profile = self.profile;
+        let context = self
+            .contexts
+            .get_mut(call.context)
+            .ok_or_else(|| CoreError::invalid("context", call.context as u64, "no such context"))?;
+        context.counter = context.counter.checked_add(1).ok_or_else(|| {
+            CoreError::out_of_range("context", call.context as u64, "too many operations")
+        })?;
+        let id = operation_id(profile, context.prefix.as_deref(), context.counter)?;
+        Ok((id.id, id.step_id, context.parent_id.clone()))
+    }
+
+    fn checkpointed(&self, id: &str) -> Option<&CheckpointedOperation> {
+        self.operations.get(id)
+    }
+
+    fn add_op(&mut self, op: Op) -> usize {
+        self.ops.push(op);
+        self.ops.len() - 1
+    }
+
+    fn op(&self, handle: usize) -> Result<&Op, CoreError> {
+        self.ops
+            .get(handle)
+            .ok_or_else(|| CoreError::invalid("op", handle as u64, "no such operation"))
+    }
+
+    fn set_state(&mut self, handle: usize, state: State) {
+        if let Some(op) = self.ops.get_mut(handle) {
+            op.state = state;
+        }
+    }
+
+    /// Ends the invocation early; the first verdict stands.
+    fn stop(&mut self, verdict: Verdict) -> Answer {
+        if self.verdict.is_none() {
+            self.verdict = Some(verdict);
+        }
+        Answer::Stop
+    }
+
+    /// Once stopped, every operation call answers Stop.
+    fn stopped(&self) -> bool {
+        self.verdict.is_some() || self.finish.is_some()
+    }
+}
+
+pub(crate) fn check_now(now_ms: f64) -> Result<(), CoreError> {
+    if now_ms.is_finite() && (0.0..253_402_300_800_000.0).contains(&now_ms) {
+        Ok(())
+    } else {
+        Err(CoreError::out_of_range(
+            "now-ms",
+            now_ms,
+            "must be epoch milliseconds between 1970 and 9999",
+        ))
+    }
+}

@@ -1,0 +1,212 @@
+//! STEP operations inside an invocation: the step state machine (`crate::step`) applied to
+//! the invocation's table, ids and queue.
+
+use super::replay::{mismatch, Identity};
+use super::{check_now, Answer, Call, Invocation, Kind, Op, State, StrategyRef, Verdict};
+use crate::error::CoreError;
+use crate::retry::Strategy;
+use crate::step::{self, Action, Plan, Semantics, StepCall, StepOutcome};
+use crate::wire::Payload;
+
+/// Resolves a registered strategy handle (the component's registry; none natively).
+pub type Lookup<'s> = dyn Fn(u32) -> Option<&'s Strategy> + 's;
+
+impl Invocation {
+    /// The user's code calls a step.
+    pub fn step(
+        &mut self,
+        call: &Call<'_>,
+        semantics: Semantics,
+        strategy: StrategyRef,
+        random: f64,
+        lookup: &Lookup<'_>,
+    ) -> Result<Answer, CoreError> {
+        check_now(call.now_ms)?;
+        if self.stopped() {
+            return Ok(Answer::Stop);
+        }
+        let (id, _, parent_id) = self.next_id(call)?;
+        let handle = self.add_op(Op {
+            kind: Kind::Step {
+                semantics,
+                strategy,
+            },
+            id,
+            parent_id,
+            name: call.name.map(str::to_string),
+            state: State::Running,
+            attempt: 0,
+        });
+        let op = self.op(handle)?.clone();
+        if let Some(checkpoint) = self.checkpointed(&op.id) {
+            let identity = Identity {
+                op_type: "STEP",
+                sub_type: "Step",
+                name: call.name,
+                parent_id: op.parent_id.as_deref(),
+            };
+            if let Some(error) = mismatch(self.profile, &op.id, &identity, checkpoint) {
+                return Ok(self.stop(Verdict::Execution {
+                    rule: "non-deterministic".to_string(),
+                    error,
+                }));
+            }
+        }
+        let step_call = self.step_call(&op, semantics, call.now_ms);
+        let plan = with_strategy(&op, lookup, |s| {
+            step::begin(&step_call, self.checkpointed(&op.id), s, random)
+        })?;
+        Ok(self.apply(handle, plan, None))
+    }
+
+    /// The step's function returned (`payload`: its serialized value, None for the SDK's "no
+    /// value") or raised.
+    pub fn step_done(
+        &mut self,
+        handle: usize,
+        outcome: &StepOutcome<'_>,
+        now_ms: f64,
+        random: f64,
+        lookup: &Lookup<'_>,
+    ) -> Result<Answer, CoreError> {
+        check_now(now_ms)?;
+        let op = self.op(handle)?.clone();
+        let Kind::Step { semantics, .. } = op.kind else {
+            return Err(CoreError::invalid("op", handle as u64, "not a step"));
+        };
+        if op.state != State::Running {
+            return Err(CoreError::invalid(
+                "op",
+                handle as u64,
+                "the step is not running",
+            ));
+        }
+        if self.stopped() {
+            self.set_state(handle, State::Finished);
+            return Ok(Answer::Stop);
+        }
+        let step_call = self.step_call(&op, semantics, now_ms);
+        let plan = with_strategy(&op, lookup, |s| {
+            step::complete(&step_call, op.attempt, outcome, s, random)
+        })?;
+        let held = match outcome {
+            StepOutcome::Success {
+                payload: Some(text),
+            } => Some(*text),
+            _ => None,
+        };
+        Ok(self.apply(handle, plan, held))
+    }
+
+    fn step_call<'a>(&self, op: &'a Op, semantics: Semantics, now_ms: f64) -> StepCall<'a> {
+        StepCall {
+            profile: self.profile,
+            id: &op.id,
+            parent_id: op.parent_id.as_deref(),
+            name: op.name.as_deref(),
+            semantics,
+            now_ms,
+        }
+    }
+
+    /// Queues the plan's updates (a SUCCEED's payload held by the host) and answers.
+    fn apply(&mut self, handle: usize, plan: Plan, held: Option<&str>) -> Answer {
+        let mut last = None;
+        let mut held_seq = None;
+        for mut update in plan.updates {
+            let keep = matches!((&update.payload, held), (Payload::Text(_), Some(_)));
+            if let (true, Some(text)) = (keep, held) {
+                update.payload = Payload::held(self.profile, text);
+            }
+            let seq = self.queue.push(update);
+            if keep {
+                held_seq = Some(seq);
+            }
+            last = Some(seq);
+        }
+        match plan.action {
+            Action::Execute {
+                attempt,
+                await_start,
+                ..
+            } => {
+                if let Some(op) = self.ops.get_mut(handle) {
+                    op.attempt = attempt;
+                    op.state = State::Running;
+                }
+                Answer::Execute {
+                    op: handle,
+                    attempt,
+                    sync: last.filter(|_| await_start),
+                }
+            }
+            Action::Return { payload } => {
+                self.set_state(handle, State::Finished);
+                if held.is_some() || last.is_some() {
+                    Answer::Done {
+                        sync: last,
+                        held: held_seq,
+                    }
+                } else {
+                    Answer::Replay { payload }
+                }
+            }
+            Action::Raise { error_class, error } => {
+                self.set_state(handle, State::Finished);
+                Answer::Raise {
+                    error_class,
+                    error,
+                    sync: last,
+                }
+            }
+            Action::Suspend { .. } => {
+                self.set_state(handle, State::Blocked);
+                Answer::Suspend
+            }
+            Action::Propagate => {
+                self.set_state(handle, State::Finished);
+                Answer::Propagate
+            }
+            Action::NonDeterministic { .. } => {
+                // Validated before begin; kept for completeness.
+                self.set_state(handle, State::Finished);
+                self.stop(Verdict::Invocation {
+                    rule: "non-deterministic".to_string(),
+                    message: "the checkpoint does not match this step".to_string(),
+                })
+            }
+            Action::FailExecution { rule, error } => {
+                self.set_state(handle, State::Finished);
+                self.stop(Verdict::Execution {
+                    rule: rule.to_string(),
+                    error,
+                })
+            }
+        }
+    }
+}
+
+fn with_strategy<R>(
+    op: &Op,
+    lookup: &Lookup<'_>,
+    run: impl FnOnce(&Strategy) -> Result<R, CoreError>,
+) -> Result<R, CoreError> {
+    match &op.kind {
+        Kind::Step {
+            strategy: StrategyRef::Owned(s),
+            ..
+        } => run(s),
+        Kind::Step {
+            strategy: StrategyRef::Registered(handle),
+            ..
+        } => match lookup(*handle) {
+            Some(s) => run(s),
+            None => Err(CoreError::invalid(
+                "strategy",
+                *handle,
+                "no strategy is registered under this handle",
+            )),
+        },
+        _ => Err(CoreError::invalid("op", op.id.as_str(), "not a step")),
+    }
+}

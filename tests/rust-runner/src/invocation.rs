@@ -1,0 +1,456 @@
+//! Suite `invocation`: a scripted handler and a scripted service driven through the core's
+//! invocation engine, over the same JSON calls the Python and Node hosts make.
+//!
+//! This runner is a host: it does only what a host does (run the script's user code, keep
+//! held payloads, perform service calls, serialize updates the way the profile's transport
+//! does). Concurrent branches run one after the other, each to completion or suspension.
+
+use durable_core::invocation::{api, Invocation};
+use serde_json::{json, Map, Value};
+use std::collections::HashMap;
+
+const DEFAULT_NOW_MS: f64 = 1_700_000_000_000.0;
+
+pub fn run(input: &Map<String, Value>) -> crate::Outcome {
+    let profile = crate::profile(input)?;
+    let request = json!({"profile": profile_name(input), "envelope": input.get("envelope").cloned().unwrap_or(Value::Null)});
+    let inv = api::open_json(&request.to_string())?;
+    let mut host = Host {
+        inv,
+        python: profile == durable_core::Profile::Python,
+        now_ms: input
+            .get("now_ms")
+            .and_then(Value::as_f64)
+            .unwrap_or(DEFAULT_NOW_MS),
+        random: input.get("random").and_then(Value::as_f64).unwrap_or(0.5),
+        service: input
+            .get("service")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default(),
+        calls: Vec::new(),
+        held: HashMap::new(),
+    };
+    host.pump(u64::MAX)?;
+    let handler = input
+        .get("handler")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let ended = if host.stopped()? {
+        Err(Flow::Stop)
+    } else {
+        host.call(json!({"call": "input"}), None)?;
+        host.block(&handler, 0)
+    };
+    let (finish, payload) = match ended {
+        Ok(Some(result)) => (
+            json!({"outcome": "return", "payload": result.is_some()}),
+            result,
+        ),
+        // A handler that returns nothing: Python None (serialized "null"), JS undefined.
+        Ok(None) if host.python => (
+            json!({"outcome": "return", "payload": true}),
+            Some("null".to_string()),
+        ),
+        Ok(None) => (json!({"outcome": "return", "payload": false}), None),
+        Err(Flow::Suspend) => (json!({"outcome": "suspend"}), None),
+        Err(Flow::Stop) => (json!({"outcome": "stopped"}), None),
+        Err(Flow::Throw(thrown)) => {
+            let mut f = json!({"outcome": "throw"});
+            if let (Some(obj), Value::Object(t)) = (f.as_object_mut(), thrown) {
+                obj.extend(t);
+            }
+            (f, None)
+        }
+        Err(Flow::Error(e)) => return Err(e),
+    };
+    let mut finish = finish;
+    if let Some(obj) = finish.as_object_mut() {
+        obj.insert("call".into(), json!("finish"));
+        obj.insert("now_ms".into(), json!(host.now_ms));
+    }
+    let done = host.call(finish, payload.as_deref())?;
+    if let Some(held) = done.get("held").and_then(Value::as_u64) {
+        host.held.insert(held, payload.clone().unwrap_or_default());
+    }
+    host.pump(done.get("sync").and_then(Value::as_u64).unwrap_or(0))?;
+    let out = host.call(json!({"call": "output"}), None)?;
+    let (output, invocation_error) = match out.get("invocation_error") {
+        Some(e) => (
+            Value::Null,
+            json!({"category": e.get("category"), "rule": e.get("rule")}),
+        ),
+        None => {
+            let mut output = out.get("output").cloned().unwrap_or(Value::Null);
+            if out.get("result_held") == Some(&Value::Bool(true)) {
+                if let Some(o) = output.as_object_mut() {
+                    o.insert("Result".into(), json!(payload));
+                }
+            }
+            (output, Value::Null)
+        }
+    };
+    let mut result = json!({"calls": host.calls, "output": output});
+    if !invocation_error.is_null() {
+        if let Some(o) = result.as_object_mut() {
+            o.insert("invocation_error".into(), invocation_error);
+        }
+    }
+    Ok(result)
+}
+
+fn profile_name(input: &Map<String, Value>) -> Value {
+    input.get("profile").cloned().unwrap_or(json!("unified"))
+}
+
+/// How a block of statements ended early.
+enum Flow {
+    Suspend,
+    Stop,
+    /// The fields `finish` takes for what escaped: `error` or `raised`.
+    Throw(Value),
+    Error(String),
+}
+
+impl From<String> for Flow {
+    fn from(e: String) -> Flow {
+        Flow::Error(e)
+    }
+}
+
+struct Host {
+    inv: Invocation,
+    python: bool,
+    now_ms: f64,
+    random: f64,
+    service: Vec<Value>,
+    calls: Vec<Value>,
+    held: HashMap<u64, String>,
+}
+
+impl Host {
+    fn call(&mut self, request: Value, payload: Option<&str>) -> Result<Value, String> {
+        let text = api::call_json(
+            &mut self.inv,
+            &request.to_string(),
+            payload.unwrap_or(""),
+            &|_| None,
+        );
+        let answer: Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+        match answer.get("error").filter(|_| answer.get("kind").is_none()) {
+            Some(e) => Err(format!(
+                "{}: {}",
+                e.get("field").and_then(Value::as_str).unwrap_or("?"),
+                e.get("message").and_then(Value::as_str).unwrap_or("?")
+            )),
+            None => Ok(answer),
+        }
+    }
+
+    fn stopped(&mut self) -> Result<bool, String> {
+        let out = self.call(json!({"call": "output"}), None);
+        Ok(out.is_ok_and(|o| o.get("invocation_error").is_some() || o.get("output").is_some()))
+    }
+
+    /// Performs service calls until `target` is stored, nothing is due, or the core stopped.
+    fn pump(&mut self, target: u64) -> Result<(), String> {
+        for _ in 0..100_000 {
+            let persisted = self.call(json!({"call": "persisted"}), None)?;
+            if persisted
+                .get("persisted")
+                .and_then(Value::as_u64)
+                .unwrap_or(0)
+                >= target
+            {
+                return Ok(());
+            }
+            let io = self.call(json!({"call": "next-io"}), None)?;
+            let Some(kind) = io.get("io").and_then(Value::as_str) else {
+                return Ok(());
+            };
+            let answer = self
+                .service
+                .get(self.calls.len())
+                .cloned()
+                .unwrap_or(Value::Null);
+            let n = self.calls.len() + 1;
+            let record = match kind {
+                "checkpoint" => {
+                    let mut updates: Vec<Value> = io
+                        .get("updates")
+                        .and_then(Value::as_array)
+                        .cloned()
+                        .unwrap_or_default();
+                    for pair in io
+                        .get("held")
+                        .and_then(Value::as_array)
+                        .cloned()
+                        .unwrap_or_default()
+                    {
+                        let (Some(i), Some(seq)) = (
+                            pair.get(0).and_then(Value::as_u64),
+                            pair.get(1).and_then(Value::as_u64),
+                        ) else {
+                            continue;
+                        };
+                        let value = self
+                            .held
+                            .remove(&seq)
+                            .ok_or(format!("no held payload {seq}"))?;
+                        if let Some(u) = updates.get_mut(i as usize).and_then(Value::as_object_mut)
+                        {
+                            u.insert("Payload".into(), json!(value));
+                        }
+                    }
+                    json!({"api": "checkpoint", "token": io.get("token"),
+                           "updates": updates.iter().map(|u| self.render(u)).collect::<Vec<_>>()})
+                }
+                _ => {
+                    json!({"api": "get-state", "token": io.get("token"), "marker": io.get("marker")})
+                }
+            };
+            if let Some(api) = answer.get("api").and_then(Value::as_str) {
+                if api != kind_api(kind) {
+                    return Err(format!(
+                        "service answer {n} is for {api}, the call was {kind}"
+                    ));
+                }
+            }
+            self.calls.push(record);
+            let done = if let Some(fail) = answer.get("fail") {
+                json!({"call": "io-done", "failure": fail})
+            } else if answer.get("unreadable") == Some(&Value::Bool(true)) {
+                json!({"call": "io-done", "unreadable": true})
+            } else if answer.get("no_token") == Some(&Value::Bool(true)) {
+                json!({"call": "io-done", "ok": {}})
+            } else if let Some(page) = answer.get("page") {
+                json!({"call": "io-done", "ok": {"Operations": page.get("operations").cloned().unwrap_or(json!([])),
+                                                   "NextMarker": page.get("next_marker").cloned().unwrap_or(Value::Null)}})
+            } else if kind == "get-state" {
+                json!({"call": "io-done", "ok": {"Operations": []}})
+            } else {
+                let ok = answer.get("ok");
+                let token = ok
+                    .and_then(|o| o.get("token"))
+                    .cloned()
+                    .unwrap_or(json!(format!("token-{n}")));
+                let ops = ok
+                    .and_then(|o| o.get("operations"))
+                    .cloned()
+                    .unwrap_or(json!([]));
+                json!({"call": "io-done", "ok": {"CheckpointToken": token, "NewExecutionState": {"Operations": ops}}})
+            };
+            self.call(done, None)?;
+        }
+        Err("the service calls never ended".to_string())
+    }
+
+    /// An update as the profile's transport serializes it: Python json.dumps (ASCII-escaped),
+    /// JS JSON.stringify; both compact in the recorded form.
+    fn render(&self, update: &Value) -> Value {
+        let text = update.to_string();
+        if !self.python {
+            return json!(text);
+        }
+        let mut out = String::with_capacity(text.len());
+        for c in text.chars() {
+            if (c as u32) < 0x7f {
+                out.push(c);
+            } else {
+                let mut units = [0u16; 2];
+                for unit in c.encode_utf16(&mut units) {
+                    out.push_str(&format!("\\u{unit:04x}"));
+                }
+            }
+        }
+        json!(out)
+    }
+
+    /// Runs statements; Ok(Some(result)) when one returned (result None: JS undefined).
+    fn block(
+        &mut self,
+        statements: &[Value],
+        context: u64,
+    ) -> Result<Option<Option<String>>, Flow> {
+        for statement in statements {
+            if let Some(ret) = self.statement(statement, context)? {
+                return Ok(Some(ret));
+            }
+        }
+        Ok(None)
+    }
+
+    fn statement(&mut self, s: &Value, context: u64) -> Result<Option<Option<String>>, Flow> {
+        let now = self.now_ms;
+        if let Some(step) = s.get("step") {
+            let mut request = json!({"call": "step", "context": context, "name": step.get("name"), "now_ms": now, "random": self.random});
+            if let Some(sem) = step.get("semantics").and_then(Value::as_str) {
+                request["semantics"] = json!(if sem == "at-most-once" {
+                    "AT_MOST_ONCE_PER_RETRY"
+                } else {
+                    "AT_LEAST_ONCE_PER_RETRY"
+                });
+            }
+            if let Some(retry) = step.get("retry") {
+                // `{"preset": "name"}` is short for the retry suite's `{"preset": {"name"}}`.
+                request["retry"] = match retry.get("preset").and_then(Value::as_str) {
+                    Some(name) => json!({"preset": {"name": name}}),
+                    None => retry.clone(),
+                };
+            }
+            let mut answer = self.call(request, None)?;
+            let attempts = step
+                .get("attempts")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            loop {
+                match kind(&answer) {
+                    "execute" => {
+                        self.pump(answer.get("sync").and_then(Value::as_u64).unwrap_or(0))?;
+                        let n = answer.get("attempt").and_then(Value::as_u64).unwrap_or(1) as usize;
+                        let outcome = attempts
+                            .get(n.min(attempts.len()).saturating_sub(1))
+                            .cloned()
+                            .unwrap_or(json!({"payload": null}));
+                        let op = answer.get("op").cloned();
+                        answer = if let Some(thrown) = outcome.get("throw") {
+                            self.call(json!({"call": "step-done", "op": op, "now_ms": now, "random": self.random,
+                                             "outcome": {"failure": user_error(thrown)}}), None)?
+                        } else {
+                            let payload = outcome
+                                .get("payload")
+                                .and_then(Value::as_str)
+                                .map(str::to_string);
+                            let a = self.call(json!({"call": "step-done", "op": op, "now_ms": now, "random": self.random,
+                                                     "outcome": {"success": {}}, "payload": payload.is_some()}), payload.as_deref())?;
+                            if let (Some(seq), Some(p)) =
+                                (a.get("held").and_then(Value::as_u64), payload)
+                            {
+                                self.held.insert(seq, p);
+                            }
+                            a
+                        };
+                    }
+                    _ => return self.settle(&answer, step, None),
+                }
+            }
+        }
+        if let Some(wait) = s.get("wait") {
+            let answer = self.call(
+                json!({"call": "wait", "context": context, "name": wait.get("name"),
+                                          "seconds": wait.get("seconds"), "now_ms": now}),
+                None,
+            )?;
+            return self.settle(&answer, wait, None);
+        }
+        if let Some(child) = s.get("child") {
+            let answer = self.call(json!({"call": "child", "context": context, "name": child.get("name"), "now_ms": now}), None)?;
+            if kind(&answer) != "child" {
+                return self.settle(&answer, child, None);
+            }
+            let op = answer.get("op").cloned();
+            let inner = answer.get("context").and_then(Value::as_u64).unwrap_or(0);
+            let statements = child
+                .get("handler")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            let done = match self.block(&statements, inner) {
+                Ok(result) => {
+                    let payload = result.flatten();
+                    let a = self.call(
+                        json!({"call": "child-done", "op": op, "outcome": {"success": {}},
+                                             "payload": payload.is_some()}),
+                        payload.as_deref(),
+                    )?;
+                    if let (Some(seq), Some(p)) = (a.get("held").and_then(Value::as_u64), payload) {
+                        self.held.insert(seq, p);
+                    }
+                    a
+                }
+                Err(Flow::Throw(thrown)) => {
+                    let failure = thrown
+                        .get("error")
+                        .cloned()
+                        .unwrap_or_else(|| json!({"message": "raised"}));
+                    self.call(
+                        json!({"call": "child-done", "op": op, "outcome": {"failure": failure}}),
+                        None,
+                    )?
+                }
+                Err(other) => return Err(other),
+            };
+            return self.settle(&done, child, None);
+        }
+        if let Some(branches) = s.get("concurrent").and_then(Value::as_array) {
+            let mut suspended = false;
+            for branch in branches {
+                match self.block(branch.as_array().map(Vec::as_slice).unwrap_or(&[]), context) {
+                    Ok(_) => {}
+                    Err(Flow::Suspend) => suspended = true,
+                    Err(other) => return Err(other),
+                }
+            }
+            return if suspended {
+                Err(Flow::Suspend)
+            } else {
+                Ok(None)
+            };
+        }
+        if let Some(ret) = s.get("return") {
+            return Ok(Some(ret.as_str().map(str::to_string)));
+        }
+        if let Some(thrown) = s.get("throw") {
+            return Err(Flow::Throw(json!({"error": user_error(thrown)})));
+        }
+        Err(Flow::Error(format!("handler: unknown statement {s}")))
+    }
+
+    /// Acts on an operation's final answer.
+    fn settle(
+        &mut self,
+        answer: &Value,
+        spec: &Value,
+        _: Option<()>,
+    ) -> Result<Option<Option<String>>, Flow> {
+        let sync = answer.get("sync").and_then(Value::as_u64).unwrap_or(0);
+        match kind(answer) {
+            "done" | "replay" => {
+                self.pump(sync)?;
+                Ok(None)
+            }
+            "raise" => {
+                self.pump(sync)?;
+                if spec.get("catch") == Some(&Value::Bool(true)) {
+                    return Ok(None);
+                }
+                Err(Flow::Throw(
+                    json!({"raised": {"error_class": answer.get("error_class"), "error": answer.get("error")}}),
+                ))
+            }
+            "suspend" => Err(Flow::Suspend),
+            "stop" => Err(Flow::Stop),
+            other => Err(Flow::Error(format!("unexpected answer {other}: {answer}"))),
+        }
+    }
+}
+
+fn kind(answer: &Value) -> &str {
+    answer.get("kind").and_then(Value::as_str).unwrap_or("")
+}
+
+fn kind_api(kind: &str) -> &str {
+    kind
+}
+
+/// The script's error as hosts describe a user's error.
+fn user_error(thrown: &Value) -> Value {
+    let t = thrown.get("type").cloned().unwrap_or(Value::Null);
+    let types = thrown
+        .get("types")
+        .cloned()
+        .unwrap_or_else(|| json!([t.clone()]));
+    json!({"error_type": t, "error_types": types, "message": thrown.get("message")})
+}

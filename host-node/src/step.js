@@ -274,7 +274,7 @@ function isCoreErrorRecord(value) {
 }
 
 /** The core's error record as a TypeError (missing) or RangeError, named for JS and for the core. */
-function coreError({ kind, field: coreField = '', value, message }) {
+export function coreError({ kind, field: coreField = '', value, message }) {
   // Core names are dashed (now-ms, outcome.failure.error-type); the JS API's are camelCase.
   const field = coreField.replace(/-([a-z])/g, (_, c) => c.toUpperCase());
   const text = `${field}: ${message} (got ${value})${field === coreField ? '' : ` [durable-core field ${coreField}]`}`;

@@ -78,10 +78,11 @@ test('the step and operation-id suites', () => {
     assert.equal(ids.passed, ID_CASES.length - 1);
     assert.deepEqual(ids.failures[0].actual, { step_id: '1', id: 'c4ca4238a0b92382' });
     assert.equal(steps.suite, 'step');
-    assert.deepEqual(steps.failures.map((f) => f.name), ['WRONG update', 'WRONG action', 'WRONG error word', 'WRONG expected']);
-    assert.equal(steps.passed, STEP_CASES.length - 4);
-    assert.match(steps.failures[2].actual.error, /^RangeError: request: /);
-    assert.match(steps.failures[3].actual.error, /malformed case/);
+    // The whole expected object is compared: an expectation that leaves out `updates` fails.
+    assert.deepEqual(steps.failures.map((f) => f.name), ['action only', 'WRONG update', 'WRONG action', 'WRONG error word', 'WRONG expected']);
+    assert.equal(steps.passed, STEP_CASES.length - 5);
+    assert.match(steps.failures[3].actual.error, /^RangeError: request: /);
+    assert.match(steps.failures[4].actual.error, /malformed case/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -94,6 +94,7 @@ pub fn call_json(
                 ("input", Json::String(inv.input())),
                 ("replaying", Json::Bool(inv.replaying_at_start())),
                 ("loading", Json::Bool(inv.loading())),
+                ("stopped", Json::Bool(inv.verdict().is_some())),
             ])),
             "step" => {
                 let call = call(&req)?;

@@ -122,9 +122,16 @@ def classify_exception(
     exception, which had no HTTP response (network error, timeout)."""
     if not isinstance(exc, BaseException):
         raise wrong_type("exc", exc, "an exception")
+    status, code, message = failure_fields(exc)
+    return classify_api_error(status, code, message, api=api, profile=profile)
+
+
+def failure_fields(exc: BaseException) -> tuple[int | None, str | None, str | None]:
+    """What a failed call says: (HTTP status or None, error code, message), read from a
+    botocore ``ClientError``; any other exception had no HTTP response."""
     response = getattr(exc, "response", None)
     if not isinstance(response, Mapping):
-        return classify_api_error(api=api, profile=profile)
+        return None, None, None
     metadata = response.get("ResponseMetadata")
     status = metadata.get("HTTPStatusCode") if isinstance(metadata, Mapping) else None
     error = response.get("Error")
@@ -133,7 +140,7 @@ def classify_exception(
         code, message = error.get("Code"), error.get("Message")
         if code is None and message is None:
             code = ""  # a body with neither field is still a body (the python profile asks)
-    return classify_api_error(status or None, code, message, api=api, profile=profile)
+    return status or None, code, message
 
 
 def _utf8(field: str, value: object) -> bytes:

@@ -37,10 +37,10 @@ pub fn run(input: &Map<String, Value>) -> crate::Outcome {
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
-    let ended = if host.stopped()? {
+    let input = host.call(json!({"call": "input"}), None)?;
+    let ended = if input.get("stopped") == Some(&Value::Bool(true)) {
         Err(Flow::Stop)
     } else {
-        host.call(json!({"call": "input"}), None)?;
         host.block(&handler, 0)
     };
     let (finish, payload) = match ended {
@@ -146,11 +146,6 @@ impl Host {
             )),
             None => Ok(answer),
         }
-    }
-
-    fn stopped(&mut self) -> Result<bool, String> {
-        let out = self.call(json!({"call": "output"}), None);
-        Ok(out.is_ok_and(|o| o.get("invocation_error").is_some() || o.get("output").is_some()))
     }
 
     /// Performs service calls until `target` is stored, nothing is due, or the core stopped.

@@ -1,0 +1,328 @@
+// One invocation of a durable function, run by the core; this module is only its I/O.
+//
+// The core (`invocation` interface, guest/src/invocation/) owns the operation table, ids, replay
+// validation, the queue of updates and its batching, the checkpoint token, what a failed service
+// call means and the output. This host keeps: calling the user's functions, serializing their
+// values, the transport, the clock, and turning the core's answers into JS control flow.
+//
+//   const engine = await Engine.open(event, transport, { profile: 'ts' });
+//   const value = await engine.step(0, 'charge', async (attempt) => charge());
+//   const output = await engine.finishReturn(JSON.stringify(value));
+//
+// Concurrent operations (Promise.all) are safe: the core keeps one queue and one service call is
+// in flight at a time, whichever operation asked for it.
+
+import { core, trapped, liveGeneration } from './component.js';
+import { DurableCoreError, wrongType } from './errors.js';
+import { strategyHandle } from './retry.js';
+import { coreError, describeError } from './step.js';
+
+const PUMP_LIMIT = 1_000_000; // service calls per pump; a service that never stops answering is a fault
+
+/** The handler must unwind: this operation cannot complete in this invocation. */
+export class Suspended extends Error {
+  constructor() {
+    super('the operation cannot complete in this invocation');
+    this.name = 'Suspended';
+  }
+}
+
+/** The handler must unwind: the invocation is over (failed service call, non-determinism, ...). */
+export class Stopped extends Error {
+  constructor() {
+    super('the invocation is over');
+    this.name = 'Stopped';
+  }
+}
+
+/** The invocation fails so that Lambda retries it (`rule` says why). */
+export class InvocationFailed extends Error {
+  constructor(rule, message) {
+    super(`${rule}: ${message}`);
+    this.name = 'InvocationFailed';
+    this.rule = rule;
+  }
+}
+
+/** A transport throws this for a 200 whose body is not JSON. */
+export class UnreadableResponse extends Error {
+  constructor(message = 'the response body is not JSON') {
+    super(message);
+    this.name = 'UnreadableResponse';
+  }
+}
+
+/** An operation failed (now or earlier): raised into the user's code as the profile's class. */
+export class OperationError extends Error {
+  constructor(errorClass, error) {
+    super(error?.ErrorMessage ?? '');
+    this.name = errorClass;
+    this.errorClass = errorClass;
+    this.error = error;
+    this.errorData = error?.ErrorData;
+  }
+}
+
+export const JSON_SERDES = Object.freeze({
+  serialize: (value) => JSON.stringify(value),
+  deserialize: (text) => JSON.parse(text),
+});
+
+export class Engine {
+  /** Opens the invocation and fetches the rest of its state. */
+  static async open(envelope, transport, { profile = 'unified', clock = Date.now, random = Math.random } = {}) {
+    if (typeof envelope !== 'object' || envelope === null) throw wrongType('envelope', envelope, 'the durable invocation input (an object)');
+    for (const method of ['checkpoint', 'getState']) {
+      if (typeof transport?.[method] !== 'function') throw wrongType('transport', transport, `a transport (no ${method})`);
+    }
+    const engine = new Engine(envelope, transport, profile, clock, random);
+    await engine.pump();
+    const info = engine.#call({ call: 'input' });
+    engine.inputText = info.input;
+    engine.replaying = info.replaying;
+    engine.stopped = info.stopped;
+    return engine;
+  }
+
+  #handle;
+  #generation;
+  #transport;
+  #held = new Map();
+  #inFlight = null;
+  #running = new Set();
+
+  constructor(envelope, transport, profile, clock, random) {
+    this.profile = profile;
+    this.clock = clock;
+    this.random = random;
+    this.arn = envelope.DurableExecutionArn;
+    this.#transport = transport;
+    let text;
+    try {
+      text = JSON.stringify({ profile, envelope });
+    } catch (error) {
+      throw wrongType('envelope', envelope, `JSON values (${error.message})`);
+    }
+    const live = core();
+    let opened;
+    try {
+      opened = JSON.parse(live.root.invocation.open(text));
+    } catch (cause) {
+      throw trapped('invocation#open', cause);
+    }
+    if (opened.error !== undefined) throw coreError(opened.error);
+    this.#handle = opened.handle;
+    this.#generation = live.generation;
+  }
+
+  #call(request, payload) {
+    if (payload !== undefined) request.payload = true;
+    const live = liveGeneration(this.#generation);
+    if (!live) throw new DurableCoreError('durable-core restarted after a trap; this invocation is gone', { kind: 'trap' });
+    let answer;
+    try {
+      answer = JSON.parse(live.root.invocation.call(this.#handle, JSON.stringify(request), payload ?? ''));
+    } catch (cause) {
+      throw trapped('invocation#call', cause);
+    }
+    if (answer.error !== undefined && answer.kind === undefined) throw coreError(answer.error);
+    return answer;
+  }
+
+  close() {
+    const live = liveGeneration(this.#generation);
+    if (live) live.root.invocation.close(this.#handle);
+  }
+
+  /** Makes the service calls the core asks for until `target` is stored (undefined: until none is due). */
+  async pump(target) {
+    for (let i = 0; i < PUMP_LIMIT; i++) {
+      if (target !== undefined && this.#call({ call: 'persisted' }).persisted >= target) return;
+      if (this.#inFlight) {
+        await this.#inFlight;
+        continue;
+      }
+      const io = this.#call({ call: 'next-io' });
+      if (io.io === null) return;
+      this.#inFlight = this.#perform(io).then((result) => {
+        this.#inFlight = null;
+        this.#call({ call: 'io-done', ...result });
+      });
+      await this.#inFlight;
+    }
+    throw new DurableCoreError('the service calls never ended', { kind: 'contract' });
+  }
+
+  async #perform(io) {
+    let body;
+    try {
+      if (io.io === 'get-state') {
+        body = await this.#transport.getState(io.arn, io.token, io.marker, io.max_items);
+      } else {
+        const updates = io.updates;
+        for (const [index, seq] of io.held) {
+          updates[index].Payload = this.#held.get(seq);
+          this.#held.delete(seq);
+        }
+        body = await this.#transport.checkpoint(io.arn, io.token, updates);
+      }
+    } catch (error) {
+      if (error instanceof UnreadableResponse) return { unreadable: true };
+      return { failure: failureFields(error) };
+    }
+    if (typeof body !== 'object' || body === null) return { unreadable: true };
+    return { ok: body };
+  }
+
+  async #settle(answer, held) {
+    if (held !== undefined && answer.held != null) this.#held.set(answer.held, held);
+    if (answer.sync != null) await this.pump(answer.sync);
+    return answer;
+  }
+
+  #track(promise) {
+    this.#running.add(promise);
+    const done = () => this.#running.delete(promise);
+    promise.then(done, done);
+    return promise;
+  }
+
+  /** Runs a step: `fn(attempt)` runs only when the core says so. */
+  step(context, name, fn, options = {}) {
+    return this.#track(this.#step(context, name, fn, options));
+  }
+
+  async #step(context, name, fn, { serdes = JSON_SERDES, semantics = 'AT_LEAST_ONCE_PER_RETRY', strategy, retry } = {}) {
+    const request = { call: 'step', context, name: name ?? null, semantics, now_ms: this.clock(), random: this.random() };
+    if (retry !== undefined) request.retry = retry;
+    if (strategy !== undefined) request.strategy = strategyHandle(strategy, liveGeneration(this.#generation));
+    let answer = this.#call(request);
+    while (answer.kind === 'execute') {
+      await this.#settle(answer);
+      const done = { call: 'step-done', op: answer.op, now_ms: 0, random: this.random() };
+      let value;
+      try {
+        value = await fn(answer.attempt);
+      } catch (error) {
+        done.now_ms = this.clock();
+        answer = this.#call({ ...done, outcome: { failure: failureOf(error) } });
+        if (answer.kind === 'propagate') throw error;
+        continue;
+      }
+      const payload = serdes.serialize(value);
+      done.now_ms = this.clock();
+      answer = await this.#settle(this.#call({ ...done, outcome: { success: {} } }, payload), payload);
+      if (answer.kind === 'done') return payload === undefined ? undefined : serdes.deserialize(payload);
+    }
+    return this.#final(answer, serdes);
+  }
+
+  wait(context, name, seconds) {
+    return this.#track((async () => {
+      const answer = this.#call({ call: 'wait', context, name: name ?? null, seconds, now_ms: this.clock() });
+      await this.#final(answer, JSON_SERDES);
+    })());
+  }
+
+  /** Runs `fn(childContext)` as a child context (replayed from its checkpoint when done). */
+  child(context, name, fn, options = {}) {
+    return this.#track(this.#child(context, name, fn, options));
+  }
+
+  async #child(context, name, fn, { serdes = JSON_SERDES } = {}) {
+    let answer = this.#call({ call: 'child', context, name: name ?? null, now_ms: this.clock() });
+    if (answer.kind !== 'child') return this.#final(answer, serdes);
+    const { op } = answer;
+    let value;
+    try {
+      value = await fn(answer.context);
+    } catch (error) {
+      if (error instanceof Suspended || error instanceof Stopped) throw error;
+      answer = this.#call({ call: 'child-done', op, outcome: { failure: failureOf(error) } });
+      if (answer.kind === 'propagate') throw error;
+      return this.#final(answer, serdes);
+    }
+    const payload = serdes.serialize(value);
+    answer = await this.#settle(this.#call({ call: 'child-done', op, outcome: { success: {} } }, payload), payload);
+    if (answer.kind === 'done') return payload === undefined ? undefined : serdes.deserialize(payload);
+    return this.#final(answer, serdes);
+  }
+
+  async #final(answer, serdes) {
+    await this.#settle(answer);
+    switch (answer.kind) {
+      case 'replay':
+        return answer.payload == null ? undefined : serdes.deserialize(answer.payload);
+      case 'done':
+        return undefined;
+      case 'raise':
+        throw new OperationError(answer.error_class, answer.error);
+      case 'suspend':
+        throw new Suspended();
+      case 'stop':
+        throw new Stopped();
+      default:
+        throw new DurableCoreError(`durable-core answered with an unexpected kind ${JSON.stringify(answer.kind)}`, { kind: 'contract' });
+    }
+  }
+
+  /** The handler returned `result` (serialized; undefined: no result). */
+  finishReturn(result) {
+    return this.#finish({ outcome: 'return' }, result);
+  }
+
+  finishThrow(error) {
+    if (error instanceof OperationError) {
+      return this.#finish({ outcome: 'throw', raised: { error_class: error.errorClass, error: error.error } });
+    }
+    return this.#finish({ outcome: 'throw', error: failureOf(error) });
+  }
+
+  finishSuspend() {
+    return this.#finish({ outcome: 'suspend' });
+  }
+
+  finishStopped() {
+    return this.#finish({ outcome: 'stopped' });
+  }
+
+  async #finish(request, result) {
+    // Operations still running finish first (their outcome is checkpointed), as the SDK waits.
+    await Promise.allSettled([...this.#running]);
+    const done = this.#call({ call: 'finish', now_ms: this.clock(), ...request }, result);
+    if (done.held != null && result !== undefined) this.#held.set(done.held, result);
+    if (done.sync != null) await this.pump(done.sync);
+    const out = this.#call({ call: 'output' });
+    this.close();
+    if (out.invocation_error !== undefined) throw new InvocationFailed(out.invocation_error.rule, out.invocation_error.message);
+    const output = out.output;
+    if (out.result_held) output.Result = result;
+    return output;
+  }
+}
+
+/** The one error adapter: a thrown value as the core's `outcome.failure`. */
+export function failureOf(error) {
+  if (error instanceof OperationError) {
+    return {
+      error_type: error.error?.ErrorType ?? error.errorClass,
+      error_types: [error.errorClass, 'DurableOperationError', 'Error'],
+      message: error.error?.ErrorMessage ?? null,
+      data: error.error?.ErrorData ?? null,
+    };
+  }
+  const d = describeError(error);
+  return { error_type: d.errorType ?? null, error_types: d.errorTypes, message: d.message ?? null, data: d.data ?? null, unrecoverable: d.unrecoverable };
+}
+
+/** What a failed call says, read from an AWS SDK v3 error; anything else had no HTTP response. */
+export function failureFields(error) {
+  const status = error?.$metadata?.httpStatusCode;
+  const ok = Number.isInteger(status) && status >= 0 && status <= 0xffff;
+  const text = (v) => (typeof v === 'string' ? v : null);
+  return {
+    status: ok ? status : null,
+    code: ok ? text(error?.name) : null,
+    message: text(error?.message),
+  };
+}

@@ -1,0 +1,173 @@
+// Suite `invocation` on the Node host: a scripted handler and a scripted service, run by the
+// package's invocation Engine exactly as a real handler and transport drive it. Updates are
+// recorded as the profile's transport serializes them (JSON.stringify; ASCII-escaped for the
+// python profile, as json.dumps does). Concurrent branches run one after the other, each to
+// completion or suspension, as the other runners do.
+
+import { Engine, InvocationFailed, OperationError, Stopped, Suspended, UnreadableResponse } from '../src/invocation.js';
+
+const DEFAULT_NOW_MS = 1_700_000_000_000;
+const PASS_THROUGH = Object.freeze({ serialize: (v) => v, deserialize: (s) => s });
+
+class ServiceFailure extends Error {
+  constructor(fail) {
+    super(fail.message ?? 'connection reset');
+    if (fail.status != null) {
+      this.name = fail.code ?? 'UnknownError';
+      this.$metadata = { httpStatusCode: fail.status };
+    }
+  }
+}
+
+function asciiJson(value) {
+  return JSON.stringify(value).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+class ScriptedService {
+  constructor(answers, python) {
+    this.answers = answers;
+    this.render = python ? asciiJson : JSON.stringify;
+    this.calls = [];
+  }
+
+  answer(api) {
+    const answer = this.answers[this.calls.length] ?? {};
+    if (answer.api !== undefined && answer.api !== api) {
+      throw new Error(`service answer ${this.calls.length + 1} is for ${answer.api}, the call was ${api}`);
+    }
+    return answer;
+  }
+
+  async checkpoint(arn, token, updates) {
+    const answer = this.answer('checkpoint');
+    this.calls.push({ api: 'checkpoint', token, updates: updates.map((u) => this.render(u)) });
+    return respond(answer, (ok) => ({
+      CheckpointToken: ok.token ?? `token-${this.calls.length}`,
+      NewExecutionState: { Operations: ok.operations ?? [] },
+    }));
+  }
+
+  async getState(arn, token, marker) {
+    const answer = this.answer('get-state');
+    this.calls.push({ api: 'get-state', token, marker });
+    const page = answer.page ?? {};
+    return respond(answer, () => ({ Operations: page.operations ?? [], NextMarker: page.next_marker ?? null }));
+  }
+}
+
+function respond(answer, ok) {
+  if (answer.fail) throw new ServiceFailure(answer.fail);
+  if (answer.unreadable) throw new UnreadableResponse();
+  if (answer.no_token) return {};
+  return ok(answer.ok ?? {});
+}
+
+/** Runs one case's input; resolves to {calls, output[, invocation_error]}. */
+export async function runInvocation(input) {
+  const profile = input.profile ?? 'unified';
+  const python = profile === 'python';
+  const nowMs = input.now_ms ?? DEFAULT_NOW_MS;
+  const draw = input.random ?? 0.5;
+  const service = new ScriptedService(input.service ?? [], python);
+  const failed = (error) => ({ calls: service.calls, output: null, invocation_error: { category: 'INVOCATION', rule: error.rule } });
+  let engine;
+  try {
+    engine = await Engine.open(input.envelope, service, { profile, clock: () => nowMs, random: () => draw });
+  } catch (error) {
+    if (error instanceof InvocationFailed) return failed(error);
+    throw error;
+  }
+  const script = new Script(engine);
+  let output;
+  try {
+    let result;
+    try {
+      if (engine.stopped) throw new Stopped();
+      result = await script.block(input.handler ?? [], 0);
+    } catch (error) {
+      if (error instanceof Suspended) output = await engine.finishSuspend();
+      else if (error instanceof Stopped) output = await engine.finishStopped();
+      else output = await engine.finishThrow(error);
+    }
+    if (output === undefined) {
+      // A handler that returns nothing: JS undefined; Python None, which it returns as "null".
+      const value = result ? result.value : python ? 'null' : undefined;
+      output = await engine.finishReturn(value ?? undefined);
+    }
+  } catch (error) {
+    if (error instanceof InvocationFailed) return failed(error);
+    throw error;
+  }
+  return { calls: service.calls, output };
+}
+
+class Script {
+  constructor(engine) {
+    this.engine = engine;
+  }
+
+  async block(statements, context) {
+    for (const statement of statements) {
+      const returned = await this.statement(statement, context);
+      if (returned) return returned;
+    }
+    return undefined;
+  }
+
+  async statement(s, context) {
+    const { engine } = this;
+    if (s.step) {
+      const spec = s.step;
+      const attempts = spec.attempts ?? [];
+      const fn = async (attempt) => {
+        const outcome = attempts.length ? attempts[Math.min(attempt, attempts.length) - 1] : { payload: null };
+        if (outcome.throw) throw scriptedError(outcome.throw);
+        return outcome.payload ?? undefined;
+      };
+      let retry = spec.retry;
+      if (typeof retry?.preset === 'string') retry = { preset: { name: retry.preset } };
+      const semantics = spec.semantics === 'at-most-once' ? 'AT_MOST_ONCE_PER_RETRY' : 'AT_LEAST_ONCE_PER_RETRY';
+      return this.caught(spec, () => engine.step(context, spec.name, fn, { serdes: PASS_THROUGH, semantics, retry }));
+    }
+    if (s.wait) return this.caught(s.wait, () => engine.wait(context, s.wait.name, s.wait.seconds));
+    if (s.child) {
+      const spec = s.child;
+      const body = async (inner) => (await this.block(spec.handler ?? [], inner))?.value ?? undefined;
+      return this.caught(spec, () => engine.child(context, spec.name, body, { serdes: PASS_THROUGH }));
+    }
+    if (s.concurrent) {
+      let suspended = false;
+      for (const branch of s.concurrent) {
+        try {
+          await this.block(branch, context);
+        } catch (error) {
+          if (!(error instanceof Suspended)) throw error;
+          suspended = true;
+        }
+      }
+      if (suspended) throw new Suspended();
+      return undefined;
+    }
+    if ('return' in s) return { value: s.return };
+    if (s.throw) throw scriptedError(s.throw);
+    throw new TypeError(`handler: unknown statement ${JSON.stringify(s)}`);
+  }
+
+  async caught(spec, run) {
+    try {
+      await run();
+    } catch (error) {
+      if (!(error instanceof OperationError) || !spec.catch) throw error;
+    }
+    return undefined;
+  }
+}
+
+/** An Error whose name (and class chain) is the script's type. */
+function scriptedError(thrown) {
+  const name = thrown.type ?? 'Error';
+  const Named = { [name]: class extends Error {} }[name];
+  const error = new Named(thrown.message ?? '');
+  error.name = name;
+  return error;
+}

@@ -1,0 +1,239 @@
+"""Suite ``invocation`` on the Python host: a scripted handler and a scripted service, run by
+``durable_core.invocation.Engine`` exactly as a real handler and transport would drive it.
+
+The script's operations become ``Engine.step``/``wait``/``child`` calls; its service answers
+become a ``Transport``. Updates are recorded as the profile's transport serializes them
+(json.dumps compact and ASCII-escaped for python, raw UTF-8 for ts/unified). Concurrent
+branches run one after the other, each to completion or suspension, as the other runners do.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from durable_core.invocation import (
+    Engine,
+    InvocationFailed,
+    OperationError,
+    SerDes,
+    Stopped,
+    Suspended,
+    UnreadableResponse,
+)
+
+DEFAULT_NOW_MS = 1_700_000_000_000
+PASS_THROUGH = SerDes(lambda v: v, lambda s: s)
+
+
+class ScriptedError(Exception):
+    """A user error of the script's ``type`` (the class chain is the script's ``types``)."""
+
+
+class ServiceFailure(Exception):
+    """A failed call shaped like botocore's ClientError (``response``) or a connection error."""
+
+    def __init__(self, fail: Mapping[str, Any]) -> None:
+        super().__init__(fail.get("message") or "connection reset")
+        if fail.get("status") is not None:
+            error = {
+                k: v
+                for k, v in (("Code", fail.get("code")), ("Message", fail.get("message")))
+                if v is not None
+            }
+            self.response = {"Error": error, "ResponseMetadata": {"HTTPStatusCode": fail["status"]}}
+
+
+class ScriptedService:
+    def __init__(self, answers: list[Any], python: bool) -> None:
+        self.answers = answers
+        self.python = python
+        self.calls: list[dict[str, Any]] = []
+
+    def _answer(self, api: str) -> Any:
+        answer = self.answers[len(self.calls)] if len(self.calls) < len(self.answers) else {}
+        if isinstance(answer, Mapping) and answer.get("api") not in (None, api):
+            raise AssertionError(
+                f"service answer {len(self.calls) + 1} is for {answer['api']}, the call was {api}"
+            )
+        return answer or {}
+
+    def _render(self, update: Mapping[str, Any]) -> str:
+        return json.dumps(update, separators=(",", ":"), ensure_ascii=self.python)
+
+    def checkpoint(self, arn: str, token: str, updates: list[dict[str, Any]]) -> Mapping[str, Any]:
+        answer = self._answer("checkpoint")
+        self.calls.append(
+            {"api": "checkpoint", "token": token, "updates": [self._render(u) for u in updates]}
+        )
+        return self._respond(
+            answer,
+            lambda ok: {
+                "CheckpointToken": ok.get("token", f"token-{len(self.calls)}"),
+                "NewExecutionState": {"Operations": ok.get("operations", [])},
+            },
+        )
+
+    def get_state(self, arn: str, token: str, marker: str, max_items: int) -> Mapping[str, Any]:
+        answer = self._answer("get-state")
+        self.calls.append({"api": "get-state", "token": token, "marker": marker})
+        page = answer.get("page", {})
+        return self._respond(
+            answer,
+            lambda _: {
+                "Operations": page.get("operations", []),
+                "NextMarker": page.get("next_marker"),
+            },
+        )
+
+    @staticmethod
+    def _respond(answer: Mapping[str, Any], ok: Any) -> Mapping[str, Any]:
+        if "fail" in answer:
+            raise ServiceFailure(answer["fail"])
+        if answer.get("unreadable"):
+            raise UnreadableResponse()
+        if answer.get("no_token"):
+            return {}
+        return ok(answer.get("ok", {}))
+
+
+def run(case_input: dict[str, Any]) -> dict[str, Any]:
+    profile = case_input.get("profile", "unified")
+    python = profile == "python"
+    now_ms = case_input.get("now_ms", DEFAULT_NOW_MS)
+    draw = case_input.get("random", 0.5)
+    service = ScriptedService(list(case_input.get("service", [])), python)
+    try:
+        engine = Engine(
+            case_input.get("envelope"),
+            service,
+            profile=profile,
+            clock=lambda: now_ms / 1000.0,
+            random=lambda: draw,
+        )
+    except InvocationFailed as failed:
+        return {
+            "calls": service.calls,
+            "output": None,
+            "invocation_error": {"category": "INVOCATION", "rule": failed.rule},
+        }
+    script = Script(engine)
+    try:
+        try:
+            if engine.stopped:
+                raise Stopped()
+            result = script.block(case_input.get("handler", []), 0)
+        except Suspended:
+            output = engine.finish_suspend()
+        except Stopped:
+            output = engine.finish_stopped()
+        except Exception as err:
+            output = engine.finish_throw(err)
+        else:
+            value = result[0] if result else None
+            if result is None and python:
+                value = "null"  # json.dumps(None): Python returns None as "null"
+            output = engine.finish_return(value)
+    except InvocationFailed as failed:
+        return {
+            "calls": service.calls,
+            "output": None,
+            "invocation_error": {"category": "INVOCATION", "rule": failed.rule},
+        }
+    return {"calls": service.calls, "output": output}
+
+
+class Script:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def block(self, statements: list[Any], context: int) -> tuple[str | None] | None:
+        for statement in statements:
+            returned = self.statement(statement, context)
+            if returned is not None:
+                return returned
+        return None
+
+    def statement(self, s: Mapping[str, Any], context: int) -> tuple[str | None] | None:
+        engine = self.engine
+        if "step" in s:
+            spec = s["step"]
+            attempts = spec.get("attempts", [])
+
+            def fn(attempt: int) -> Any:
+                outcome = (
+                    attempts[min(attempt, len(attempts)) - 1] if attempts else {"payload": None}
+                )
+                if "throw" in outcome:
+                    raise scripted_error(outcome["throw"])
+                return outcome.get("payload")
+
+            retry = spec.get("retry")
+            if retry is not None and isinstance(retry.get("preset"), str):
+                retry = {"preset": {"name": retry["preset"]}}
+            semantics = (
+                "AT_MOST_ONCE_PER_RETRY"
+                if spec.get("semantics") == "at-most-once"
+                else "AT_LEAST_ONCE_PER_RETRY"
+            )
+            return self._caught(
+                spec,
+                lambda: engine.step(
+                    context,
+                    spec.get("name"),
+                    fn,
+                    serdes=PASS_THROUGH,
+                    semantics=semantics,
+                    retry_spec=retry,
+                ),
+            )
+        if "wait" in s:
+            spec = s["wait"]
+            return self._caught(
+                spec, lambda: engine.wait(context, spec.get("name"), spec.get("seconds"))
+            )
+        if "child" in s:
+            spec = s["child"]
+
+            def body(inner: int) -> Any:
+                result = self.block(spec.get("handler", []), inner)
+                return None if result is None else result[0]
+
+            return self._caught(
+                spec, lambda: engine.child(context, spec.get("name"), body, serdes=PASS_THROUGH)
+            )
+        if "concurrent" in s:
+            suspended = False
+            for branch in s["concurrent"]:
+                try:
+                    self.block(branch, context)
+                except Suspended:
+                    suspended = True
+            if suspended:
+                raise Suspended()
+            return None
+        if "return" in s:
+            return (s["return"],)
+        if "throw" in s:
+            raise scripted_error(s["throw"])
+        raise ValueError(f"handler: unknown statement {s!r}")
+
+    @staticmethod
+    def _caught(spec: Mapping[str, Any], run: Any) -> None:
+        try:
+            run()
+        except OperationError:
+            if not spec.get("catch"):
+                raise
+        return None
+
+
+def scripted_error(thrown: Mapping[str, Any]) -> Exception:
+    """An exception whose class is named like the script's ``type`` (its chain: ``types``)."""
+    name = thrown.get("type") or "Exception"
+    chain = thrown.get("types") or [name]
+    cls = type(name, (ScriptedError,), {"__module__": "builtins", "__qualname__": name})
+    err = cls(thrown.get("message", ""))
+    err.script_types = chain  # type: ignore[attr-defined]
+    return err

@@ -16,11 +16,14 @@
 //! | `child-done` | `op`, `outcome` | answer |
 //! | `finish` | `outcome`: `return` (`payload`: bool) / `throw` (`error`) / `suspend` / `stopped`, `now_ms` | `{"sync"}` |
 //! | `output` | | `{"output": {...}, "result_held": bool}` or `{"invocation_error": {"rule", "message"}}` |
+//! | `persisted` | | `{"persisted"}`: every update up to this sequence number is stored |
+//! | `replaying` | `context` | `{"replaying"}`: the context's next operation is checkpointed |
 //!
 //! An answer is `{"kind": "execute", "op", "attempt", "sync"}`, `{"kind": "child", "op",
 //! "context", "replaying"}`, `{"kind": "done", "sync"}`, `{"kind": "replay", "payload"}`,
 //! `{"kind": "raise", "error_class", "error", "sync"}`, `{"kind": "propagate"}`,
-//! `{"kind": "suspend"}` or `{"kind": "stop"}`. `sync`: pump I/O until `persisted` reaches it
+//! `{"kind": "suspend"}` or `{"kind": "stop"}`; operation calls add `replaying` (the context's
+//! next operation is checkpointed, so its code replays: replay-aware logs stay quiet). `sync`: pump I/O until `persisted` reaches it
 //! before acting. A held payload (`"payload": true`) is the call's second argument; in a
 //! checkpoint request its `Payload` is `null` for the host to fill in from the value it kept
 //! under that sequence number (the `sync`/`seq` the answer named), so the user's value is
@@ -100,7 +103,7 @@ pub fn call_json(
                 let call = call(&req)?;
                 let strategy = strategy(&req, inv.profile(), lookup)?;
                 let answer = inv.step(&call, semantics(&req)?, strategy, random(&req)?, lookup)?;
-                Ok(answer_json(&answer))
+                Ok(with_replaying(answer_json(&answer), inv.replaying(call.context)))
             }
             "step-done" => {
                 let op = index(&req, "op")?;
@@ -114,9 +117,15 @@ pub fn call_json(
             }
             "wait" => {
                 let seconds = retry::json::number(&req, "seconds")?.ok_or_else(|| missing("seconds"))?;
-                Ok(answer_json(&inv.wait(&call(&req)?, seconds)?))
+                let call = call(&req)?;
+                let answer = inv.wait(&call, seconds)?;
+                Ok(with_replaying(answer_json(&answer), inv.replaying(call.context)))
             }
-            "child" => Ok(answer_json(&inv.child(&call(&req)?)?)),
+            "child" => {
+                let call = call(&req)?;
+                let answer = inv.child(&call)?;
+                Ok(with_replaying(answer_json(&answer), inv.replaying(call.context)))
+            }
             "child-done" => {
                 let op = index(&req, "op")?;
                 let outcome = match req.field("outcome") {
@@ -146,10 +155,14 @@ pub fn call_json(
             }
             "output" => Ok(output_json(inv.profile(), &inv.output()?)),
             "persisted" => Ok(object(vec![("persisted", number(inv.persisted()))])),
+            "replaying" => {
+                let context = index(&req, "context")?;
+                Ok(object(vec![("replaying", Json::Bool(inv.replaying(context)))]))
+            }
             other => Err(CoreError::invalid(
                 "call",
                 describe(&Json::String(other.to_string())),
-                "expected next-io, io-done, input, step, step-done, wait, child, child-done, finish, output or persisted",
+                "expected next-io, io-done, input, step, step-done, wait, child, child-done, finish, output, persisted or replaying",
             )),
         }
     };
@@ -296,6 +309,17 @@ fn answer_json(answer: &Answer) -> Json {
         Answer::Propagate => kind("propagate", vec![]),
         Answer::Suspend => kind("suspend", vec![]),
         Answer::Stop => kind("stop", vec![]),
+    }
+}
+
+/// Adds `replaying`: whether the context's next operation replays (for replay-aware logs).
+fn with_replaying(answer: Json, replaying: bool) -> Json {
+    match answer {
+        Json::Object(mut fields) => {
+            fields.push(("replaying".to_string(), Json::Bool(replaying)));
+            Json::Object(fields)
+        }
+        other => other,
     }
 }
 

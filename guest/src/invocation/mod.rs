@@ -177,6 +177,19 @@ impl Invocation {
         self.ops.iter().any(|o| o.state == State::Running)
     }
 
+    /// True while the context's next operation is already checkpointed: its code is replaying
+    /// what an earlier invocation did (both SDKs look ahead the same way for replay-aware logs).
+    pub fn replaying(&self, context: usize) -> bool {
+        let Some(c) = self.contexts.get(context) else {
+            return false;
+        };
+        let Some(next) = c.counter.checked_add(1) else {
+            return false;
+        };
+        operation_id(self.profile, c.prefix.as_deref(), next)
+            .is_ok_and(|id| self.operations.contains_key(&id.id))
+    }
+
     /// Allocate the next operation of `context`: its wire id, parent and checkpoint.
     fn next_id(&mut self, call: &Call<'_>) -> Result<(String, String, Option<String>), CoreError> {
         let profile = self.profile;

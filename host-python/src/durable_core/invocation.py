@@ -171,6 +171,10 @@ class Engine:
         except Exception:  # a finalizer never raises
             pass
 
+    def replaying_in(self, context: int) -> bool:
+        """True while the context's next operation is checkpointed (its code is replaying)."""
+        return bool(self._call({"call": "replaying", "context": context})["replaying"])
+
     def now_ms(self) -> float:
         return self._clock() * 1000.0
 

@@ -97,6 +97,46 @@ class LambdaServiceClient:
         return operations, response.get("NextMarker") or None
 
 
+class LambdaTransport:
+    """The invocation engine's ``Transport`` over a botocore ``lambda`` client: one
+    CheckpointDurableExecution or GetDurableExecutionState call, the response body back with
+    datetimes as epoch milliseconds. Failures are raised as botocore raises them."""
+
+    def __init__(self, lambda_client: Any) -> None:
+        for method in ("checkpoint_durable_execution", "get_durable_execution_state"):
+            if not callable(getattr(lambda_client, method, None)):
+                raise wrong_type(
+                    "lambda_client", lambda_client, f"a botocore lambda client (no {method})"
+                )
+        self._client = lambda_client
+
+    def checkpoint(
+        self, execution_arn: str, checkpoint_token: str, updates: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        response = self._client.checkpoint_durable_execution(
+            DurableExecutionArn=execution_arn,
+            CheckpointToken=checkpoint_token,
+            Updates=[to_request_update(u) for u in updates],
+        )
+        return _body(response)
+
+    def get_state(
+        self, execution_arn: str, checkpoint_token: str, marker: str, max_items: int
+    ) -> dict[str, Any]:
+        response = self._client.get_durable_execution_state(
+            DurableExecutionArn=execution_arn,
+            CheckpointToken=checkpoint_token,
+            Marker=marker,
+            MaxItems=max_items,
+        )
+        return _body(response)
+
+
+def _body(response: Mapping[str, Any]) -> dict[str, Any]:
+    """The response without botocore's metadata, timestamps as epoch milliseconds."""
+    return {k: to_wire(v) for k, v in response.items() if k != "ResponseMetadata"}
+
+
 def to_request_update(update: Mapping[str, Any]) -> dict[str, Any]:
     """An OperationUpdate as the JSON the core writes it -> botocore's ``Updates`` item.
     The names are the model's; absent (None) members are dropped, unknown ones rejected

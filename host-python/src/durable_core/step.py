@@ -235,10 +235,11 @@ class Failure:
         SerDesError type. Only the SDK's ExecutionError is unrecoverable."""
         if not isinstance(error, BaseException):
             raise wrong_type("error", error, "an exception")
-        error_type = retry._qualified(type(error))
+        # A class may name itself as the SDK records it (durable_core.sdk's exceptions do).
+        error_type = getattr(type(error), "wire_type", None) or retry._qualified(type(error))
         message: str | None = str(error)
         data = trace = None
-        unrecoverable = False
+        unrecoverable = getattr(type(error), "unrecoverable", False) is True
         # An SDK exception exists only if the SDK was imported, so no import is needed here.
         sdk = sys.modules.get(_SDK_EXCEPTIONS)
         if sdk is not None:
@@ -253,7 +254,7 @@ class Failure:
                 data = getattr(error, "data", None)
                 trace = getattr(error, "stack_trace", None)
             execution_error = getattr(sdk, "ExecutionError", None)
-            unrecoverable = bool(execution_error and isinstance(error, execution_error))
+            unrecoverable |= bool(execution_error and isinstance(error, execution_error))
         return cls(
             error_type=error_type,
             error_types=tuple(retry.exception_type_names(type(error))),

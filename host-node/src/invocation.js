@@ -129,6 +129,11 @@ export class Engine {
     return answer;
   }
 
+  /** True while the context's next operation is checkpointed (its code is replaying). */
+  replayingIn(context) {
+    return this.#call({ call: 'replaying', context }).replaying;
+  }
+
   close() {
     const live = liveGeneration(this.#generation);
     if (live) live.root.invocation.close(this.#handle);

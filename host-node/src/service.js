@@ -32,6 +32,65 @@ const UPDATE_MEMBERS = new Set([
 /** GetDurableExecutionState page size; both SDKs ask for 1000, the service maximum. */
 export const MAX_ITEMS = 1000;
 
+/**
+ * The invocation engine's transport over an AWS SDK v3 `Lambda` or `LambdaClient`: one
+ * CheckpointDurableExecution or GetDurableExecutionState call, the response body back with Dates
+ * as epoch milliseconds. Failures are thrown as the AWS SDK throws them.
+ */
+export class LambdaTransport {
+  #calls;
+
+  constructor(lambda, { commands } = {}) {
+    this.#calls = bindCalls(lambda, commands);
+  }
+
+  async checkpoint(executionArn, checkpointToken, updates) {
+    if (!Array.isArray(updates)) throw wrongType('updates', updates, 'a list of OperationUpdates');
+    const input = { DurableExecutionArn: executionArn, CheckpointToken: checkpointToken, Updates: updates.map(toRequestUpdate) };
+    return body(await this.#calls.checkpoint(input));
+  }
+
+  async getState(executionArn, checkpointToken, marker, maxItems = MAX_ITEMS) {
+    const input = { DurableExecutionArn: executionArn, CheckpointToken: checkpointToken, Marker: marker, MaxItems: maxItems };
+    return body(await this.#calls.getState(input));
+  }
+}
+
+/** A response without the AWS SDK's `$metadata`, in the service's JSON shape. */
+function body(response) {
+  if (typeof response !== 'object' || response === null) return response;
+  const { $metadata, ...rest } = response;
+  return toWire(rest);
+}
+
+/** The two service calls on a `Lambda` (its methods) or a `LambdaClient` (`send` with the commands). */
+function bindCalls(lambda, commands) {
+  if (typeof lambda !== 'object' || lambda === null) throw wrongType('lambda', lambda, 'an AWS SDK v3 Lambda or LambdaClient');
+  if (typeof lambda.checkpointDurableExecution === 'function' && typeof lambda.getDurableExecutionState === 'function') {
+    return {
+      checkpoint: (input) => lambda.checkpointDurableExecution(input),
+      getState: (input) => lambda.getDurableExecutionState(input),
+    };
+  }
+  if (typeof lambda.send !== 'function') {
+    throw wrongType('lambda', lambda, 'an AWS SDK v3 Lambda or LambdaClient (no send, no checkpointDurableExecution)');
+  }
+  if (commands !== undefined) {
+    for (const name of ['CheckpointDurableExecutionCommand', 'GetDurableExecutionStateCommand']) {
+      if (typeof commands?.[name] !== 'function') throw wrongType(`commands.${name}`, commands?.[name], 'the command class');
+    }
+  }
+  let loaded = commands ? Promise.resolve(commands) : undefined;
+  const command = async (name) => {
+    loaded ??= import('@aws-sdk/client-lambda');
+    return (await loaded)[name];
+  };
+  return {
+    checkpoint: async (input) => lambda.send(new (await command('CheckpointDurableExecutionCommand'))(input)),
+    getState: async (input) => lambda.send(new (await command('GetDurableExecutionStateCommand'))(input)),
+  };
+}
+
 /** A checkpoint client (for runStep) for CheckpointDurableExecution / GetDurableExecutionState. */
 export class LambdaServiceClient {
   #checkpoint;
@@ -44,33 +103,15 @@ export class LambdaServiceClient {
    * `@aws-sdk/client-lambda`, imported on first use).
    */
   constructor(lambda, { commands, maxItems = MAX_ITEMS } = {}) {
-    if (typeof lambda !== 'object' || lambda === null) throw wrongType('lambda', lambda, 'an AWS SDK v3 Lambda or LambdaClient');
     if (!(Number.isInteger(maxItems) && maxItems >= 1 && maxItems <= MAX_ITEMS)) {
       throw typeof maxItems === 'number'
         ? badValue('maxItems', maxItems, `a whole number 1..${MAX_ITEMS}`, 'out-of-range')
         : wrongType('maxItems', maxItems, `a whole number 1..${MAX_ITEMS}`);
     }
     this.#maxItems = maxItems;
-    if (typeof lambda.checkpointDurableExecution === 'function' && typeof lambda.getDurableExecutionState === 'function') {
-      this.#checkpoint = (input) => lambda.checkpointDurableExecution(input);
-      this.#getState = (input) => lambda.getDurableExecutionState(input);
-      return;
-    }
-    if (typeof lambda.send !== 'function') {
-      throw wrongType('lambda', lambda, 'an AWS SDK v3 Lambda or LambdaClient (no send, no checkpointDurableExecution)');
-    }
-    if (commands !== undefined) {
-      for (const name of ['CheckpointDurableExecutionCommand', 'GetDurableExecutionStateCommand']) {
-        if (typeof commands?.[name] !== 'function') throw wrongType(`commands.${name}`, commands?.[name], 'the command class');
-      }
-    }
-    let loaded = commands ? Promise.resolve(commands) : undefined;
-    const command = async (name) => {
-      loaded ??= import('@aws-sdk/client-lambda');
-      return (await loaded)[name];
-    };
-    this.#checkpoint = async (input) => lambda.send(new (await command('CheckpointDurableExecutionCommand'))(input));
-    this.#getState = async (input) => lambda.send(new (await command('GetDurableExecutionStateCommand'))(input));
+    const calls = bindCalls(lambda, commands);
+    this.#checkpoint = calls.checkpoint;
+    this.#getState = calls.getState;
   }
 
   /**

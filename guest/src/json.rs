@@ -275,6 +275,15 @@ impl Reader<'_> {
     }
 }
 
+/// The lower-case hex digit of a nibble (0..=15).
+pub fn hex_digit(nibble: u8) -> char {
+    char::from(if nibble < 10 {
+        b'0' + nibble
+    } else {
+        b'a' + (nibble & 0xf) - 10
+    })
+}
+
 /// Compact JSON, keys in insertion order.
 pub struct Writer {
     out: String,
@@ -299,27 +308,44 @@ impl Writer {
     }
 
     pub fn string(&mut self, s: &str) {
+        self.out.reserve(s.len() + 2);
         self.out.push('"');
-        for c in s.chars() {
-            match c {
-                '"' => self.out.push_str("\\\""),
-                '\\' => self.out.push_str("\\\\"),
-                '\n' => self.out.push_str("\\n"),
-                '\r' => self.out.push_str("\\r"),
-                '\t' => self.out.push_str("\\t"),
-                '\u{8}' => self.out.push_str("\\b"),
-                '\u{c}' => self.out.push_str("\\f"),
+        // Runs that need no escape are copied whole.
+        let mut plain = 0;
+        for (at, c) in s.char_indices() {
+            let escape: Option<&str> = match c {
+                '"' => Some("\\\""),
+                '\\' => Some("\\\\"),
+                '\n' => Some("\\n"),
+                '\r' => Some("\\r"),
+                '\t' => Some("\\t"),
+                '\u{8}' => Some("\\b"),
+                '\u{c}' => Some("\\f"),
                 // json.dumps(ensure_ascii=True) escapes DEL as well as everything above it.
-                c if (c as u32) < 0x20 || (self.ascii_only && (c as u32) >= 0x7f) => {
-                    let mut units = [0u16; 2];
-                    for unit in c.encode_utf16(&mut units) {
-                        self.out.push_str(&format!("\\u{unit:04x}"));
-                    }
+                c if (c as u32) < 0x20 || (self.ascii_only && (c as u32) >= 0x7f) => Some(""),
+                _ => None,
+            };
+            let Some(escape) = escape else { continue };
+            self.out.push_str(s.get(plain..at).unwrap_or_default());
+            plain = at + c.len_utf8();
+            if escape.is_empty() {
+                let mut units = [0u16; 2];
+                for unit in c.encode_utf16(&mut units) {
+                    self.unicode_escape(*unit);
                 }
-                c => self.out.push(c),
+            } else {
+                self.out.push_str(escape);
             }
         }
+        self.out.push_str(s.get(plain..).unwrap_or_default());
         self.out.push('"');
+    }
+
+    fn unicode_escape(&mut self, unit: u16) {
+        self.out.push_str("\\u");
+        for shift in [12u16, 8, 4, 0] {
+            self.out.push(hex_digit(((unit >> shift) & 0xf) as u8));
+        }
     }
 
     pub fn value(&mut self, value: &Json) {
@@ -353,10 +379,33 @@ impl Writer {
         }
     }
 
+    /// Decimal digits without the formatting machinery.
+    pub fn integer(&mut self, n: i64) {
+        if n < 0 {
+            self.out.push('-');
+        }
+        let mut digits = [0u8; 20];
+        let mut value = n.unsigned_abs();
+        let mut at = digits.len();
+        loop {
+            at -= 1;
+            if let Some(d) = digits.get_mut(at) {
+                *d = b'0' + (value % 10) as u8;
+            }
+            value /= 10;
+            if value == 0 || at == 0 {
+                break;
+            }
+        }
+        for d in digits.iter().skip(at) {
+            self.out.push(char::from(*d));
+        }
+    }
+
     /// Integers print without a fraction, as both languages print them.
     pub fn number(&mut self, n: f64) {
         if n.fract() == 0.0 && n.abs() < 9.007_199_254_740_992e15 {
-            self.out.push_str(&format!("{}", n as i64));
+            self.integer(n as i64);
         } else {
             // Only host-supplied fractional times reach here; see error::number_text.
             self.out.push_str(&crate::error::number_text(n));

@@ -36,6 +36,7 @@ use crate::step::Semantics;
 use crate::wire::{CheckpointedOperation, ErrorObject};
 use checkpoint::Queue;
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 /// What the host does after an operation call.
 #[derive(Clone, Debug, PartialEq)]
@@ -112,7 +113,7 @@ enum Kind {
 #[derive(Clone, Debug)]
 pub enum StrategyRef {
     Registered(u32),
-    Owned(Box<Strategy>),
+    Owned(Rc<Strategy>),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -143,6 +144,8 @@ pub struct Invocation {
     queue: Queue,
     verdict: Option<Verdict>,
     finish: Option<Finish>,
+    /// The profile's default step strategy, compiled once per invocation.
+    default_strategy: Option<Rc<Strategy>>,
 }
 
 /// The parts of an operation call every type shares.
@@ -165,6 +168,17 @@ impl Invocation {
 
     pub fn verdict(&self) -> Option<&Verdict> {
         self.verdict.as_ref()
+    }
+
+    /// The step strategy used when the call configures none: the profile's `default` preset.
+    pub fn default_strategy(&mut self) -> Result<Rc<Strategy>, CoreError> {
+        if let Some(s) = &self.default_strategy {
+            return Ok(Rc::clone(s));
+        }
+        let spec = crate::retry::preset("default", self.profile, None)?;
+        let strategy = Rc::new(Strategy::new(&spec, self.profile)?);
+        self.default_strategy = Some(Rc::clone(&strategy));
+        Ok(strategy)
     }
 
     /// True while state pages are still to be fetched (the handler may not start yet).

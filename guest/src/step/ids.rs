@@ -65,13 +65,16 @@ pub fn hash_step_id(step_id: &str) -> String {
 }
 
 fn hex(bytes: &[u8], chars: usize) -> String {
-    bytes
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect::<String>()
-        .chars()
-        .take(chars)
-        .collect()
+    let mut out = String::with_capacity(chars);
+    for b in bytes {
+        for nibble in [b >> 4, b & 0xf] {
+            if out.len() == chars {
+                return out;
+            }
+            out.push(crate::json::hex_digit(nibble));
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -20,7 +20,9 @@ import { build } from 'esbuild';
 
 const hostDir = fileURLToPath(new URL('..', import.meta.url));
 const pkg = JSON.parse(readFileSync(join(hostDir, 'package.json'), 'utf8'));
-const tsc = join(hostDir, 'node_modules', 'typescript', 'bin', 'tsc');
+// Two TypeScript generations: 5.9 (module commonjs means node10 resolution, which ignores
+// `exports`: typesVersions serves it) and 7 (the native compiler, what a new project installs).
+const compilers = { 'TypeScript 5.9': 'typescript', 'TypeScript 7': 'typescript-7' };
 const subpaths = Object.keys(pkg.exports).filter((k) => typeof pkg.exports[k] === 'object');
 const specifier = (subpath) => (subpath === '.' ? pkg.name : `${pkg.name}/${subpath.slice(2)}`);
 
@@ -128,9 +130,12 @@ const tsProjects = {
   bundler: { type: 'module', compilerOptions: { ...strict, module: 'esnext', moduleResolution: 'bundler' }, run: 'esbuild' },
   commonjs: { type: 'commonjs', compilerOptions: { ...strict, module: 'commonjs', esModuleInterop: true }, run: true },
 };
-for (const [name, project] of Object.entries(tsProjects)) {
-  test(`TypeScript resolves every subpath under ${name}`, async () => {
-    const dir = join(app, `ts-${name}`);
+for (const [compiler, tsPackage] of Object.entries(compilers)) {
+  const tsc = join(hostDir, 'node_modules', tsPackage, 'bin', 'tsc');
+  for (const [name, project] of Object.entries(tsProjects)) test(`${compiler} resolves every subpath under ${name}`, async () => {
+    const version = JSON.parse(readFileSync(join(hostDir, 'node_modules', tsPackage, 'package.json'), 'utf8')).version;
+    assert.ok(version.startsWith(`${compiler.split(' ')[1]}.`), `${compiler} is ${version}`);
+    const dir = join(app, `ts-${tsPackage}-${name}`);
     mkdirSync(dir);
     writeFileSync(join(dir, 'package.json'), JSON.stringify({ private: true, type: project.type }));
     writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: project.compilerOptions, files: ['index.ts'] }));

@@ -5,14 +5,10 @@
 // trap can leave the guest's allocator and stack pointer mid-update, so the next call must get a
 // fresh instance.
 
-import { createRequire } from 'node:module';
+import { coreModuleBytes } from './core-wasm.js';
 import { instantiate } from '../gen/durable_core.js';
 import { lowerClassifyPacked, lowerDecidePacked } from './abi.js';
 import { DurableCoreError } from './errors.js';
-
-// `import 'node:fs'` costs about 1.4 ms of ESM set-up on Node 20, a fifth of the cold start;
-// process.getBuiltinModule (Node 20.16+) is free, and node:module's facade is small.
-const { readFileSync } = process.getBuiltinModule?.('node:fs') ?? createRequire(import.meta.url)('node:fs');
 
 const modules = new Map(); // core module name -> WebAssembly.Module
 let moduleOverride; // test-only, see _test
@@ -28,7 +24,8 @@ function getCoreModule(name) {
   if (moduleOverride) return moduleOverride;
   let module = modules.get(name);
   if (!module) {
-    module = new WebAssembly.Module(readFileSync(new URL(`../gen/${name}`, import.meta.url)));
+    // From gen/ beside the package; in the bundler build (scripts/bundle.mjs) from inside the JS.
+    module = new WebAssembly.Module(coreModuleBytes(name));
     modules.set(name, module);
   }
   return module;

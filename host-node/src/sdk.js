@@ -158,7 +158,9 @@ export function withDurableExecution(handler, config = {}) {
   return async (event, lambdaContext) => {
     let client = config.client;
     if (client === undefined) {
-      const { LambdaClient } = await import('@aws-sdk/client-lambda');
+      const { LambdaClient } = await import('@aws-sdk/client-lambda').catch((cause) => {
+        throw new Error(`@aws-sdk/client-lambda could not be imported (${cause?.message ?? cause}); install it, or pass config.client`, { cause });
+      });
       client = new LambdaClient({});
     }
     const engine = await Engine.open(event, new LambdaTransport(client), { profile });

@@ -82,7 +82,16 @@ function bindCalls(lambda, commands) {
   }
   let loaded = commands ? Promise.resolve(commands) : undefined;
   const command = async (name) => {
-    loaded ??= import('@aws-sdk/client-lambda');
+    // The .catch also tells bundlers (esbuild) that the package may be absent at bundle time:
+    // a handler that passes `commands`, or never builds this client, bundles without it.
+    loaded ??= import('@aws-sdk/client-lambda').catch((cause) => {
+      loaded = undefined; // the next call tries again
+      throw new Error(
+        `@aws-sdk/client-lambda could not be imported (${cause?.message ?? cause}); ` +
+          'install it, or pass its command classes as options.commands',
+        { cause },
+      );
+    });
     return (await loaded)[name];
   };
   return {

@@ -1,0 +1,99 @@
+"""The package's PEP 517 build backend: setuptools, plus the component.
+
+Every build (wheel, sdist, editable) first makes sure `durable_core.wasm` and its digest are there
+and agree. In a durable-core checkout it runs `scripts/build-component` (which does nothing when
+the component is newer than its sources); outside one (a build from the sdist, which carries the
+component) it checks the files. Either way it never produces a package without the component:
+`pip wheel`, `pip install`, and `python -m build` fail with a message naming
+`scripts/build-component` instead.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+from pathlib import Path
+
+from setuptools import build_meta as _setuptools
+from setuptools.build_meta import (
+    get_requires_for_build_editable,
+    get_requires_for_build_sdist,
+    get_requires_for_build_wheel,
+    prepare_metadata_for_build_editable,
+    prepare_metadata_for_build_wheel,
+)
+
+__all__ = [
+    "build_editable",
+    "build_sdist",
+    "build_wheel",
+    "get_requires_for_build_editable",
+    "get_requires_for_build_sdist",
+    "get_requires_for_build_wheel",
+    "prepare_metadata_for_build_editable",
+    "prepare_metadata_for_build_wheel",
+]
+
+PACKAGE_DIR = Path(__file__).resolve().parent.parent  # host-python/ (or the unpacked sdist)
+COMPONENT = PACKAGE_DIR / "src" / "durable_core" / "durable_core.wasm"
+DIGEST = COMPONENT.with_name("durable_core.wasm.sha256")
+BUILD_SCRIPT = PACKAGE_DIR.parent / "scripts" / "build-component"
+
+
+class ComponentMissingError(RuntimeError):
+    """The component could not be built or found; the message says what to run."""
+
+
+def ensure_component() -> Path:
+    """Builds the component in a checkout, or checks the one an sdist carries; returns its path."""
+    if BUILD_SCRIPT.is_file():
+        done = subprocess.run(
+            [str(BUILD_SCRIPT)], cwd=BUILD_SCRIPT.parent.parent, capture_output=True, text=True
+        )
+        if done.returncode != 0:
+            raise ComponentMissingError(
+                f"durable-core: {BUILD_SCRIPT} failed (exit {done.returncode}), so no package "
+                f"is built without the WebAssembly component. Its output:\n"
+                f"{done.stdout}{done.stderr}\nRun scripts/setup once (Rust wasm target and jco), "
+                f"then scripts/build-component, then build again."
+            )
+    if not COMPONENT.is_file() or not DIGEST.is_file():
+        raise ComponentMissingError(
+            f"durable-core: the WebAssembly component {COMPONENT.name} is missing from "
+            f"{COMPONENT.parent}, and there is no scripts/build-component beside this package "
+            f"to build it. Build from a durable-core checkout (where this backend runs "
+            f"scripts/build-component) or from the sdist, which carries the component."
+        )
+    actual = hashlib.sha256(COMPONENT.read_bytes()).hexdigest()
+    recorded = DIGEST.read_text(encoding="utf-8").strip()
+    if actual != recorded:
+        raise ComponentMissingError(
+            f"durable-core: {DIGEST.name} says {recorded} but {COMPONENT.name} hashes to {actual}; "
+            f"run scripts/build-component --force to rebuild both."
+        )
+    return COMPONENT
+
+
+def build_wheel(
+    wheel_directory: str,
+    config_settings: dict[str, str | list[str]] | None = None,
+    metadata_directory: str | None = None,
+) -> str:
+    ensure_component()
+    return _setuptools.build_wheel(wheel_directory, config_settings, metadata_directory)
+
+
+def build_sdist(
+    sdist_directory: str, config_settings: dict[str, str | list[str]] | None = None
+) -> str:
+    ensure_component()
+    return _setuptools.build_sdist(sdist_directory, config_settings)
+
+
+def build_editable(
+    wheel_directory: str,
+    config_settings: dict[str, str | list[str]] | None = None,
+    metadata_directory: str | None = None,
+) -> str:
+    ensure_component()
+    return _setuptools.build_editable(wheel_directory, config_settings, metadata_directory)

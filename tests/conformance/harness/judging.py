@@ -293,3 +293,40 @@ def as_run(strategy: str, call: Any) -> Run:
         run.error = f"{type(error).__name__}: {error}\n{traceback.format_exc(limit=4)}"
     run.seconds = time.perf_counter() - started
     return run
+
+
+def operation_count_errors(
+    expected_events: list[dict[str, Any]],
+    actual_events: list[dict[str, Any]],
+    context: PlaceholderContext,
+) -> list[str]:
+    """The official matcher matches expected events by EventId and ignores every other actual
+    event, so a history with one retry too many passes. This check closes that hole: for every
+    operation the expected history lists (its ``Id``, resolved through the placeholders the
+    matcher bound, or literal), the actual history must have exactly as many events with that Id
+    as the expected history has, and as many of each EventType. ``context`` must be the one the
+    matcher bound (``official.judge`` binds a copy; pass a fresh copy of the same base context and
+    this function binds it by matching first)."""
+    from .official import EventHistoryMatcher
+
+    EventHistoryMatcher(context=context).match(expected_events, actual_events)
+    bindings = context.bindings
+    errors: list[str] = []
+    wanted: dict[Any, list[str]] = {}
+    for event in expected_events:
+        raw = event.get("Id")
+        if raw is None:
+            continue
+        name = raw[2:-1] if isinstance(raw, str) and raw.startswith("${") and raw.endswith("}") else None
+        if name is not None and name not in bindings:
+            continue  # unbound (the matcher reported that already)
+        op = bindings[name] if name is not None else raw
+        wanted.setdefault(op, []).append(str(event.get("EventType")))
+    for op, types in wanted.items():
+        actual = [str(e.get("EventType")) for e in actual_events if e.get("Id") == op]
+        if sorted(actual) != sorted(types):
+            errors.append(
+                f"operation {op}: {len(actual)} events {sorted(actual)} in the history, "
+                f"the requirement lists {len(types)} {sorted(types)}"
+            )
+    return errors

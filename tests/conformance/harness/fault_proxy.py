@@ -156,7 +156,11 @@ class FaultProxy:
             over = self._served > MAX_REQUESTS
         body = request.rfile.read(int(request.headers.get("Content-Length") or 0))
         if over:
-            _answer(request, 503, {"message": f"fault proxy: more than {MAX_REQUESTS} requests"})
+            _answer(
+                request,
+                503,
+                {"message": f"fault proxy: more than {MAX_REQUESTS} requests"},
+            )
             return
         parsed = urllib.parse.urlsplit(request.path)
         parts = parsed.path.strip("/").split("/")
@@ -197,9 +201,12 @@ class FaultProxy:
                 plan.token_invocation[token or ""] = invocation
             key = (api, invocation)
             # Invocations are numbered per API: the k-th invocation that calls this API.
-            ordinal = sorted({i for a, i in plan.per_invocation if a == api} | {invocation}).index(
-                invocation
-            ) + 1
+            ordinal = (
+                sorted({i for a, i in plan.per_invocation if a == api} | {invocation}).index(
+                    invocation
+                )
+                + 1
+            )
             plan.per_invocation[key] = plan.per_invocation.get(key, 0) + 1
             call = plan.per_invocation[key]
             fault = next(
@@ -218,7 +225,12 @@ class FaultProxy:
         self._call(request, plan, fault, (ordinal, call), api, method, body)
 
     def _record(
-        self, plan: Plan, api: str, where: tuple[int, int], what: str, status: int | None
+        self,
+        plan: Plan,
+        api: str,
+        where: tuple[int, int],
+        what: str,
+        status: int | None,
     ) -> None:
         with plan.lock:
             plan.calls.append((api, where[0], where[1], what, status))
@@ -252,10 +264,18 @@ class FaultProxy:
                     )
         if fault is None or status != 200:
             headers = _with_error_type(status, headers, data)
-            self._record(plan, api, where, "ok" if fault is None else f"{fault.kind}-skipped", status)
+            self._record(
+                plan,
+                api,
+                where,
+                "ok" if fault is None else f"{fault.kind}-skipped",
+                status,
+            )
             if status != 200:
                 with plan.lock:
-                    plan.errors.append((api, where[0], where[1], status, *_error_fields(headers, data)))
+                    plan.errors.append(
+                        (api, where[0], where[1], status, *_error_fields(headers, data))
+                    )
             _answer_raw(request, status, headers, data)
             return
         self._record(plan, api, where, fault.kind, status)
@@ -268,7 +288,10 @@ class FaultProxy:
             _answer(request, 200, answer)
         else:  # not-json
             _answer_raw(
-                request, 200, {"Content-Type": "text/html"}, b"<html><body>Bad Gateway</body></html>"
+                request,
+                200,
+                {"Content-Type": "text/html"},
+                b"<html><body>Bad Gateway</body></html>",
             )
 
     def _page(
@@ -298,7 +321,15 @@ class FaultProxy:
             headers = _with_error_type(status, headers, data)
             self._record(plan, "get-state", where, "ok", status)
             with plan.lock:
-                plan.errors.append(("get-state", where[0], where[1], status, *_error_fields(headers, data)))
+                plan.errors.append(
+                    (
+                        "get-state",
+                        where[0],
+                        where[1],
+                        status,
+                        *_error_fields(headers, data),
+                    )
+                )
             _answer_raw(request, status, headers, data)
             return
         operations = json.loads(data).get("Operations") or []
@@ -318,7 +349,11 @@ class FaultProxy:
         with self._lock:
             plan = self.plans.get(function)
         if plan is None:
-            _answer(request, 404, {"Type": "User", "Message": f"Function not found: {function}"})
+            _answer(
+                request,
+                404,
+                {"Type": "User", "Message": f"Function not found: {function}"},
+            )
             return
         try:
             arn = json.loads(body).get("DurableExecutionArn")
@@ -384,7 +419,13 @@ def _request_token(body: bytes) -> str:
         return ""
 
 
-HOP_HEADERS = {"connection", "keep-alive", "transfer-encoding", "content-length", "host"}
+HOP_HEADERS = {
+    "connection",
+    "keep-alive",
+    "transfer-encoding",
+    "content-length",
+    "host",
+}
 
 
 def _send(
@@ -403,15 +444,22 @@ def _send(
     except urllib.error.HTTPError as error:
         return error.code, dict(error.headers), error.read()
     except OSError as error:
-        return 502, {"Content-Type": "application/json"}, json.dumps(
-            {"message": f"fault proxy: upstream unreachable: {error}"}
-        ).encode()
+        return (
+            502,
+            {"Content-Type": "application/json"},
+            json.dumps({"message": f"fault proxy: upstream unreachable: {error}"}).encode(),
+        )
 
 
 def _forward(
     base: str, method: str, request: BaseHTTPRequestHandler, body: bytes
 ) -> tuple[int, dict[str, str], bytes]:
-    return _send(base + request.path, method, body if method == "POST" else None, dict(request.headers))
+    return _send(
+        base + request.path,
+        method,
+        body if method == "POST" else None,
+        dict(request.headers),
+    )
 
 
 def _answer_raw(
@@ -427,7 +475,12 @@ def _answer_raw(
 
 
 def _answer(request: BaseHTTPRequestHandler, status: int, payload: Any) -> None:
-    _answer_raw(request, status, {"Content-Type": "application/json"}, json.dumps(payload).encode())
+    _answer_raw(
+        request,
+        status,
+        {"Content-Type": "application/json"},
+        json.dumps(payload).encode(),
+    )
 
 
 def _inject(request: BaseHTTPRequestHandler, fault: Fault) -> None:
@@ -449,9 +502,7 @@ def _reset(request: BaseHTTPRequestHandler) -> None:
     """Close the connection with a TCP RST (SO_LINGER 0) and answer nothing."""
     request.close_connection = True
     try:
-        request.connection.setsockopt(
-            socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
-        )
+        request.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         request.connection.close()
     except OSError:
         pass

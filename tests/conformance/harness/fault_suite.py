@@ -49,7 +49,11 @@ REQUIREMENTS_DIR = Path(__file__).resolve().parents[1] / "requirements" / SUITE
 NODE_SERVER = Path(__file__).resolve().parents[1] / "node" / "fault-server.mjs"
 RUN_TIMEOUT_SECONDS = 120
 SDK_DEVIATION = "SDK_DEVIATION"
-PASSED, FAILED, NOT_IMPLEMENTED = judging.PASSED, judging.FAILED, judging.NOT_IMPLEMENTED
+PASSED, FAILED, NOT_IMPLEMENTED = (
+    judging.PASSED,
+    judging.FAILED,
+    judging.NOT_IMPLEMENTED,
+)
 
 
 # --- the driver registry -------------------------------------------------------------------------
@@ -73,32 +77,68 @@ class FaultDriver:
 
 REGISTRY: tuple[FaultDriver, ...] = (
     FaultDriver(
-        "python-sdk", "python", "sdk", "python",
+        "python-sdk",
+        "python",
+        "sdk",
+        "python",
         description="aws-durable-execution-sdk-python 3.0.0, its own classification",
     ),
     FaultDriver(
-        "python-sdk-core", "python", "core", "python", profile="unified",
+        "python-sdk-core",
+        "python",
+        "core",
+        "python",
+        profile="unified",
         description="the same SDK, boto3 client wrapped by durable_core.aws.classifying_client "
         "(profile unified)",
     ),
     FaultDriver(
-        "python-sdk-core@python", "python", "core", "python", profile="python", same_as="python-sdk",
+        "python-sdk-core@python",
+        "python",
+        "core",
+        "python",
+        profile="python",
+        same_as="python-sdk",
         description="as python-sdk-core, profile python: must equal python-sdk",
     ),
     FaultDriver(
-        "node-sdk", "node", "sdk", "ts",
+        "node-sdk",
+        "node",
+        "sdk",
+        "ts",
         description="@aws/durable-execution-sdk-js 2.4.0, its own transport and classification",
     ),
     FaultDriver(
-        "node-sdk-core", "node", "core", "ts", profile="unified",
+        "node-sdk-core",
+        "node",
+        "core",
+        "ts",
+        profile="unified",
         description="the same SDK with durableExecutionClient: "
         "aws.createDurableExecutionClient(lambdaClient, {profile: 'unified'})",
     ),
     FaultDriver(
-        "node-sdk-core@ts", "node", "core", "ts", profile="ts", same_as="node-sdk",
+        "node-sdk-core@ts",
+        "node",
+        "core",
+        "ts",
+        profile="ts",
+        same_as="node-sdk",
         description="as node-sdk-core, profile ts: must equal node-sdk",
     ),
 )
+
+
+# Where each SDK's classification lives (read there, reproduced by durable-core's profile of it).
+SDK_SOURCES = {
+    "python": "aws-durable-execution-sdk-python 3.0.0 exceptions.py "
+    "BotoClientError._classify_error_category (the stale-token prefix 'Invalid checkpoint token' "
+    "is case-sensitive)",
+    "ts": "@aws/durable-execution-sdk-js 2.4.0 dist/index.mjs "
+    "CheckpointManager.classifyCheckpointError (only 'Invalid Checkpoint Token', title case, is "
+    "carved out of the 4xx rule) and the withDurableExecution catch around state reads (only an "
+    "EXECUTION-scoped DurableExecutionClientError or a KMS name fails the execution)",
+}
 
 
 # --- requirements --------------------------------------------------------------------------------
@@ -182,9 +222,15 @@ class NodeHost:
         self._versions = ready.get("versions", {})
 
     def register(self, function: str, driver: FaultDriver) -> str:
-        _http("POST", f"{self.url}/cases", {
-            "function": function, "driver": driver.name.split("@")[0], "profile": driver.profile,
-        })
+        _http(
+            "POST",
+            f"{self.url}/cases",
+            {
+                "function": function,
+                "driver": driver.name.split("@")[0],
+                "profile": driver.profile,
+            },
+        )
         return self.url
 
     def read_facts(self, function: str) -> dict[str, Any]:
@@ -253,9 +299,7 @@ class Cell:
     normalisations: list[str] = field(default_factory=list)
 
 
-def run_suite(
-    only: set[str] | None = None, drivers: list[str] | None = None
-) -> dict[str, Any]:
+def run_suite(only: set[str] | None = None, drivers: list[str] | None = None) -> dict[str, Any]:
     requirements = load_requirements(only)
     chosen = [d for d in REGISTRY if not drivers or d.name in drivers]
     started = time.perf_counter()
@@ -278,7 +322,10 @@ def run_suite(
                 proxy.register(plan)
                 context, value = official.resolve(r)
                 arn = service.start(
-                    function, value, lambda_endpoint=proxy.url, timeout_seconds=RUN_TIMEOUT_SECONDS
+                    function,
+                    value,
+                    lambda_endpoint=proxy.url,
+                    timeout_seconds=RUN_TIMEOUT_SECONDS,
                 )
                 started_runs.append((r, d, function, plan, context, arn))
         for r, d, function, plan, context, arn in started_runs:
@@ -360,7 +407,9 @@ def predicted(fault: Fault, profile: str, errors: list[Any] | None = None) -> An
 def judge(cell: Cell, r: official.Requirement, d: FaultDriver, context: Any) -> None:
     errors = official.judge(r, copy.deepcopy(context), cell.history or [], cell.status, cell.result)
     errors += judging.operation_count_errors(
-        r.spec.get("ExpectedExecutionHistory") or [], cell.history or [], copy.deepcopy(context)
+        r.spec.get("ExpectedExecutionHistory") or [],
+        cell.history or [],
+        copy.deepcopy(context),
     )
     fault = fault_of(r)
     hits = [c for c in cell.injected if c[3] == fault.kind]
@@ -396,7 +445,8 @@ def judge(cell: Cell, r: official.Requirement, d: FaultDriver, context: Any) -> 
             cell.reason = (
                 f"the service wants {cell.expected_category}; the SDK's rule "
                 f"({d.sdk_profile} profile, rule {sdk_verdict.rule}: {sdk_verdict.summary}) "
-                f"makes it {cell.observed_category}, and the run shows {cell.status}"
+                f"makes it {cell.observed_category}, and the run shows {cell.status}. "
+                f"SDK source: {SDK_SOURCES[d.sdk_profile]}"
             )
             return
     cell.verdict = FAILED
@@ -441,17 +491,24 @@ def render(report: dict[str, Any]) -> tuple[str, int]:
         description = report["requirements"][rid]
         if len(description) > 46:
             description = description[:43] + "..."
-        row = " ".join(f"{by[(rid, d)]['verdict'] if (rid, d) in by else '':<{width}}" for d in drivers)
+        row = " ".join(
+            f"{by[(rid, d)]['verdict'] if (rid, d) in by else '':<{width}}" for d in drivers
+        )
         lines.append(f"{rid:<6} {description:<46} {row}".rstrip())
     lines.append("")
     for d in drivers:
         count = Counter(c["verdict"] for c in cells if c["driver"] == d)
         lines.append(
             f"  {d:<24} "
-            + ", ".join(f"{k} {count.get(k, 0)}" for k in (PASSED, SDK_DEVIATION, NOT_IMPLEMENTED, FAILED))
+            + ", ".join(
+                f"{k} {count.get(k, 0)}" for k in (PASSED, SDK_DEVIATION, NOT_IMPLEMENTED, FAILED)
+            )
         )
     failed = [c for c in cells if c["verdict"] == FAILED]
-    for kind, header in ((FAILED, "FAILED"), (SDK_DEVIATION, "SDK_DEVIATION: evidence")):
+    for kind, header in (
+        (FAILED, "FAILED"),
+        (SDK_DEVIATION, "SDK_DEVIATION: evidence"),
+    ):
         chosen = [c for c in cells if c["verdict"] == kind]
         if not chosen:
             continue
@@ -492,7 +549,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"   calls {c['calls']}")
             for e in c["history"] or []:
                 details = {k: v for k, v in e.items() if k.endswith("Details")}
-                print(f"   {e['EventId']} {e['EventType']} {e.get('Name')} {json.dumps(details)[:160]}")
+                print(
+                    f"   {e['EventId']} {e['EventType']} {e.get('Name')} {json.dumps(details)[:160]}"
+                )
     print(text)
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=1, default=str), encoding="utf-8")
@@ -503,4 +562,4 @@ if __name__ == "__main__":
     raise SystemExit(main())
 
 
-__all__ = ["REGISTRY", "FaultDriver", "fault_proxy", "run_suite", "render"]
+__all__ = ["REGISTRY", "FaultDriver", "fault_proxy", "render", "run_suite"]

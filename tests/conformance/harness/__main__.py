@@ -317,7 +317,8 @@ def render(report: dict[str, Any]) -> tuple[str, int]:
             lines.append(
                 "  (delays: NextAttemptDelaySeconds of each step close that has one; the Python "
                 "runner also writes 0 on a final StepFailed, which 1-12 describes as having none; "
-                "'-': the driver has no SDK run to compare with)"
+                "core step drivers compare with the SDK driver of their language; "
+                "'-': nothing to compare with)"
             )
         counts = {d: Counter(v["verdict"] for v in rows if v["driver"] == d) for d in drivers}
         lines.append("")

@@ -122,3 +122,15 @@ def serve(client: Any, facts: Facts) -> Callable[[Any], Any]:
         return output
 
     return invoke
+
+
+def sdk_entry(proxy_url: str, driver: Any, facts: Facts) -> Callable[[Any], Any]:
+    """The entry for the ``python-sdk*`` drivers: the SDK's own classification, or (driver
+    ``classifier == "core"``) its boto3 client wrapped by ``durable_core.aws.classifying_client``
+    with the driver's profile."""
+    client = boto3_client(proxy_url)
+    if driver.classifier == "core":
+        import durable_core.aws
+
+        client = durable_core.aws.classifying_client(client, profile=driver.profile)
+    return serve(client, facts)

@@ -25,6 +25,7 @@ verdicts and statuses (``EQUALITY``): the adapters change nothing but the rules.
 from __future__ import annotations
 
 import copy
+import importlib
 import json
 import shutil
 import subprocess
@@ -69,6 +70,11 @@ class FaultDriver:
     sdk_profile: str
     """durable-core's profile that reproduces the SDK this driver runs (``python`` or ``ts``)."""
     profile: str | None = None
+    entry: str | None = None
+    """``python`` host: ``module:function`` making the Lambda entry point,
+    ``(proxy_url, driver, facts) -> (event -> output)`` (default: ``fault_python.sdk_entry``).
+    ``node`` host: the server's handler table (``node/fault-server.mjs``) is keyed by the driver
+    name without its ``@profile`` suffix."""
     same_as: str | None = None
     """A driver whose cells this one must equal (the SDK driver, for a -core driver with the
     SDK's own profile)."""
@@ -175,14 +181,11 @@ class PythonHost:
         self.facts: dict[str, Any] = {}
 
     def register(self, function: str, driver: FaultDriver) -> str:
-        client = self._fp.boto3_client(self.proxy_url)
-        if driver.classifier == "core":
-            import durable_core.aws
-
-            client = durable_core.aws.classifying_client(client, profile=driver.profile or "")
+        module, _, name = (driver.entry or "harness.fault_python:sdk_entry").partition(":")
+        entry = getattr(importlib.import_module(module), name)
         facts = self._fp.Facts()
         self.facts[function] = facts
-        self.endpoint.handlers[function] = self._fp.serve(client, facts)
+        self.endpoint.handlers[function] = entry(self.proxy_url, driver, facts)
         return self.endpoint.url
 
     def read_facts(self, function: str) -> dict[str, Any]:

@@ -76,13 +76,12 @@ const body = (facts) => async (_event, ctx) => {
 
 const functions = new Map();
 
-function register({ function: name, driver, profile }) {
-  const facts = { invocations: 0, outputs: [], step_runs: {}, driver, profile: profile ?? null };
-  let config;
-  if (driver === "node-sdk") {
-    config = { client: lambdaClient() };
-  } else if (driver === "node-sdk-core") {
-    config = {
+// Driver name (without its @profile suffix) -> (facts, profile) => the Lambda entry point.
+// A new driver served by this process is one entry here and one in fault_suite.REGISTRY.
+const DRIVERS = {
+  "node-sdk": (facts) => sdk.withDurableExecution(body(facts), { client: lambdaClient() }),
+  "node-sdk-core": (facts, profile) =>
+    sdk.withDurableExecution(body(facts), {
       durableExecutionClient: core.aws.createDurableExecutionClient(lambdaClient(), {
         profile,
         commands: {
@@ -90,11 +89,14 @@ function register({ function: name, driver, profile }) {
           GetDurableExecutionStateCommand: lambdaSdk.GetDurableExecutionStateCommand,
         },
       }),
-    };
-  } else {
-    throw new Error(`unknown driver ${driver}`);
-  }
-  functions.set(name, { facts, handler: sdk.withDurableExecution(body(facts), config) });
+    }),
+};
+
+function register({ function: name, driver, profile }) {
+  const facts = { invocations: 0, outputs: [], step_runs: {}, driver, profile: profile ?? null };
+  const make = DRIVERS[driver];
+  if (!make) throw new Error(`unknown driver ${driver}`);
+  functions.set(name, { facts, handler: make(facts, profile) });
 }
 
 async function invoke(name, event) {

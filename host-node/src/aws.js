@@ -26,8 +26,8 @@ export function createRetryStrategy(config, { profile = 'ts' } = {}) {
  * `DurableExecutionClientError` with the scope durable-core's classifier gives the failure
  * (`INVOCATION`: the service re-invokes; `EXECUTION`: the execution fails). The SDK believes a
  * client-stated scope (its public hook), so the rules are the core's `profile` (default
- * `unified`; `ts` reproduces the SDK's own). The original AWS error is the `cause`, the
- * core's result is `classification`. Command classes come from `commands` or from
+ * `unified`; `ts` reproduces the SDK's own). The original AWS error is the `cause` (its `name`
+ * and `message` are kept), the core's result is `classification`. Command classes come from `commands` or from
  * `@aws-sdk/client-lambda` (imported on first use); the error class from
  * `@aws/durable-execution-sdk-js` (imported on the first failure).
  */
@@ -62,6 +62,9 @@ export function createDurableExecutionClient(lambda, { profile = 'unified', comm
         scope: DurableExecutionClientErrorScope[classification.category],
         cause,
       });
+      // The SDK recognises the error by its marker, not its name; keeping the AWS error's name
+      // keeps the ErrorType the execution records when it fails (e.g. KMSNotFoundException).
+      if (typeof cause?.name === 'string' && cause.name) error.name = cause.name;
       error.classification = classification;
       throw error;
     }

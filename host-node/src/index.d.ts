@@ -277,7 +277,7 @@ export declare namespace aws {
    * { durableExecutionClient })`): CheckpointDurableExecution / GetDurableExecutionState through
    * `lambda` (an AWS SDK v3 `LambdaClient`); a failed call throws the SDK's
    * `DurableExecutionClientError` with the scope durable-core's classifier gives it (the original
-   * error as `cause`, the core's result as `classification`). Default profile `'unified'`;
+   * error as `cause`, its `name` and `message` kept; the core's result as `classification`). Default profile `'unified'`;
    * `'ts'` reproduces the SDK's own classification.
    * @throws {TypeError | RangeError} a bad `lambda`, `commands` or `profile` (CoreErrorFields).
    */

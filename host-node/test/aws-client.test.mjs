@@ -38,6 +38,8 @@ async function scopeOf(error, api, profile) {
   assert.ok(isDurableExecutionClientError(thrown), 'the SDK recognises it');
   assert.equal(thrown.cause, error);
   assert.equal(thrown.message, error.message);
+  assert.equal(thrown.name, error.name, 'the AWS error name is kept (the ErrorType a failed execution records)');
+  assert.equal(thrown.classification.category, thrown.scope);
   return thrown.scope;
 }
 

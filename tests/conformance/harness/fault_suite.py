@@ -449,6 +449,7 @@ def judge(cell: Cell, r: official.Requirement, d: FaultDriver, context: Any) -> 
             and cell.observed_category is not None
             and cell.observed_category != cell.expected_category
             and sdk_verdict.category.value == cell.observed_category
+            and _shows(cell, fault)
         ):
             cell.verdict = SDK_DEVIATION
             cell.reason = (
@@ -460,6 +461,18 @@ def judge(cell: Cell, r: official.Requirement, d: FaultDriver, context: Any) -> 
             return
     cell.verdict = FAILED
     cell.reason = "; ".join(errors[:3])
+
+
+def _shows(cell: Cell, fault: Fault) -> bool:
+    """The run itself shows the classification, not just its outcome: a failed execution carries
+    the failed call's message; a retried one had a failed invocation."""
+    if cell.observed_category == "EXECUTION":
+        messages = [fault.message] if fault.kind == "http" else []
+        messages += [e[5] for e in cell.service_errors if e[5]]
+        text = str((cell.error or {}).get("ErrorMessage") or "")
+        return any(m and m in text for m in messages) or (fault.kind == "http" and not fault.body)
+    outputs = cell.facts.get("outputs") or []
+    return any(str(o).startswith("error") for o in outputs)
 
 
 def _check_equality(cells: list[Cell], drivers: list[FaultDriver]) -> None:
@@ -474,10 +487,10 @@ def _check_equality(cells: list[Cell], drivers: list[FaultDriver]) -> None:
             other = by.get((c.requirement, d.same_as))
             if other is None:
                 continue
-            if (c.verdict, c.status) != (other.verdict, other.status):
+            if (c.verdict, c.status, c.error) != (other.verdict, other.status, other.error):
                 c.errors.append(
-                    f"EQUALITY: {d.name} {c.verdict}/{c.status}, {d.same_as} "
-                    f"{other.verdict}/{other.status}"
+                    f"EQUALITY: {d.name} {c.verdict}/{c.status}/{c.error}, {d.same_as} "
+                    f"{other.verdict}/{other.status}/{other.error}"
                 )
                 c.reason = f"differs from {d.same_as}: " + c.errors[-1]
                 c.verdict = FAILED

@@ -1,4 +1,9 @@
-"""Adapters that plug durable-core into aws-durable-execution-sdk-python through its public hooks.
+"""Adapters that plug durable-core into aws-durable-execution-sdk-python.
+
+``retry_strategy`` uses the SDK's public hook (``StepConfig(retry_strategy=...)``).
+``classifying_client`` has none to use for checkpoint-failure classification: it wraps the boto3
+client and, version-guarded, the SDK's private error conversion (see its docstring and the
+README's "Checkpoint failures at run time" for the hook the SDK would need).
 
 The SDK is an optional dependency (``pip install durable-core[aws]``), imported on first use.
 """

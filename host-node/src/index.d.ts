@@ -271,4 +271,41 @@ export declare namespace aws {
     config?: RetryConfig | ExponentialRetryOptions,
     options?: { profile?: Profile },
   ): (error: Error, attemptsMade: number) => AwsRetryDecision;
+
+  /**
+   * A `DurableExecutionClient` for @aws/durable-execution-sdk-js (`withDurableExecution(handler,
+   * { durableExecutionClient })`): CheckpointDurableExecution / GetDurableExecutionState through
+   * `lambda` (an AWS SDK v3 `LambdaClient`); a failed call throws the SDK's
+   * `DurableExecutionClientError` with the scope durable-core's classifier gives it (the original
+   * error as `cause`, its `name` and `message` kept; the core's result as `classification`). Default profile `'unified'`;
+   * `'ts'` reproduces the SDK's own classification.
+   * @throws {TypeError | RangeError} a bad `lambda`, `commands` or `profile` (CoreErrorFields).
+   */
+  function createDurableExecutionClient(
+    lambda: { send(command: unknown): Promise<unknown> },
+    options?: {
+      profile?: Profile;
+      /** The command classes; default: imported from `@aws-sdk/client-lambda` on first use. */
+      commands?: {
+        CheckpointDurableExecutionCommand: new (input: object) => unknown;
+        GetDurableExecutionStateCommand: new (input: object) => unknown;
+      };
+    },
+  ): AwsDurableExecutionClient;
+}
+
+/** The DurableExecutionClient shape of @aws/durable-execution-sdk-js (2.4.0). */
+export interface AwsDurableExecutionClient {
+  getExecutionState(params: {
+    DurableExecutionArn: string;
+    CheckpointToken: string;
+    Marker?: string;
+    MaxItems?: number;
+  }): Promise<any>;
+  checkpoint(params: {
+    DurableExecutionArn: string;
+    CheckpointToken: string;
+    ClientToken?: string;
+    Updates?: object[];
+  }): Promise<any>;
 }

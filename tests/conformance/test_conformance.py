@@ -12,9 +12,6 @@ a reason with evidence for every NOT_IMPLEMENTED and KNOWN_RUNNER_DEVIATION.
 from __future__ import annotations
 
 import copy
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -32,25 +29,6 @@ NEEDS_WAIT = {"1-8", "1-9", "1-10"}
 STEP_IDS = [f"1-{n}" for n in range(1, 21)]
 PY_RUNNER = "aws-durable-execution-sdk-python-testing 1.4.0"
 JS_RUNNER = "@aws/durable-execution-sdk-js-testing 1.1.4"
-
-
-@pytest.fixture(scope="module")
-def harness_run(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> tuple[subprocess.CompletedProcess, dict]:
-    out = tmp_path_factory.mktemp("conformance") / "report.json"
-    done = subprocess.run(
-        [sys.executable, "-m", "harness", "--json", str(out)],
-        cwd=HERE,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert out.exists(), (
-        f"the harness wrote no report:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
-    )
-    return done, json.loads(out.read_text(encoding="utf-8"))
 
 
 def _step(report: dict) -> list[dict]:
@@ -298,3 +276,78 @@ def test_a_failure_no_deviation_of_the_runner_explains_fails():
     verdict = _decide(wrong, copy.deepcopy(wrong), PY_RUNNER)
     assert verdict.verdict == judging.FAILED
     assert "no documented runner deviation" in verdict.reason
+
+
+# --- the matcher's holes, closed (mutation tests: a deliberately wrong history must FAIL) -------
+
+
+def _verdict(report: dict, driver: str, rid: str) -> dict:
+    return next(v for v in _step(report) if v["driver"] == driver and v["requirement"] == rid)
+
+
+@pytest.mark.parametrize("rid", ["1-12", "1-19"])
+def test_one_retry_too_many_fails(harness_run, rid):
+    """The official matcher ignores trailing events, so a history with one more attempt of the
+    step passes it; the per-operation event count catches it."""
+    _done, report = harness_run
+    passed = _verdict(report, "python-sdk", rid)
+    assert passed["verdict"] == judging.PASSED
+    events = copy.deepcopy(passed["history"])
+    last_id = max(e["EventId"] for e in events)
+    attempt = [e for e in events if e["EventType"] in ("StepStarted", "StepFailed")][-2:]
+    for offset, event in enumerate(copy.deepcopy(attempt), 1):
+        event["EventId"] = last_id + offset
+        events.append(event)
+    requirement = _requirement(rid)
+    context, _ = official.resolve(requirement)
+    status, result = passed["status"], passed["result"]
+    # The hole: the official judgement alone accepts the extra attempt.
+    assert official.judge(requirement, copy.deepcopy(context), events, status, result) == []
+    subject = judging.Run("durable-core", outcome=Outcome(events, status, result))
+    verdict = judging.decide(requirement, context, "mutant", PY_RUNNER, subject, None)
+    assert verdict.verdict == judging.FAILED
+    assert any("events" in e and "the requirement lists" in e for e in verdict.errors)
+
+
+def _as_verdict(v: dict) -> judging.Verdict:
+    fields = judging.Verdict.__dataclass_fields__
+    return judging.Verdict(**{k: copy.deepcopy(v[k]) for k in fields if k in v})
+
+
+@pytest.mark.parametrize(
+    ("core", "sdk", "rid"),
+    [("core-step", "python-sdk", "1-13"), ("core-step-node", "node-sdk", "1-11")],
+)
+def test_a_core_driver_with_a_wrong_delay_fails(harness_run, core, sdk, rid):
+    """1-11 and 1-13 leave NextAttemptDelaySeconds open ('*'), so a core driver that retried
+    after the wrong delay passed them; its delays are now compared with the SDK driver's."""
+    _done, report = harness_run
+    mine, theirs = _verdict(report, core, rid), _verdict(report, sdk, rid)
+    assert mine["verdict"] in (judging.PASSED, judging.DEVIATION)
+    assert mine["same_delays"] is True, mine["delays"]
+    wrong = copy.deepcopy(mine["history"])
+    changed = 0
+    for event in wrong:
+        retry = (event.get(f"{event['EventType']}Details") or {}).get("RetryDetails") or {}
+        if retry.get("NextAttemptDelaySeconds"):
+            retry["NextAttemptDelaySeconds"] += 1
+            changed += 1
+    assert changed
+    requirement = _requirement(rid)
+    context, _ = official.resolve(requirement)
+    # The hole: the requirement leaves the delay open, so the matcher accepts the wrong one.
+    assert not [
+        e
+        for e in official.judge(requirement, context, wrong, mine["status"], mine["result"])
+        if "NextAttemptDelaySeconds" in e
+    ]
+    mutant = _as_verdict(mine)
+    mutant.history = wrong
+    reference = _as_verdict(theirs)
+    judging.cross_check_delays([mutant, reference], {core: sdk})
+    assert mutant.verdict == judging.FAILED
+    assert mutant.same_delays is False
+    assert "retry delays differ" in mutant.reason
+    honest = _as_verdict(mine)
+    judging.cross_check_delays([honest, reference], {core: sdk})
+    assert honest.verdict == mine["verdict"]

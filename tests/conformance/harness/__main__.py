@@ -3,9 +3,11 @@ driver and print requirement x driver -> verdict.
 
     python -m harness [--json PATH] [--driver NAME]... [--only ID]... [--suite SUITE]...
                       [--extra-suite SUITE]... [--node-clock auto|skip|real]
-                      [--core-clock skip|real] [--raw-python-history] [--seed N]
+                      [--core-clock skip|real] [--raw-python-history] [--seed N] [--no-faults]
 
-Exit status: 1 if any requirement of a main suite (default: step) is FAILED, else 0.
+Main suites: step (official) and checkpoint-faults (ours, tests/conformance/requirements/;
+run in parallel; --no-faults skips it; --only CF-n and --driver NAME select in it too).
+Exit status: 1 if any requirement of a main suite is FAILED, else 0.
 NOT_IMPLEMENTED and KNOWN_RUNNER_DEVIATION carry their reason/evidence and do not fail the run;
 extra suites (default: wait) are reported but do not change the exit status.
 """
@@ -18,7 +20,9 @@ import os
 import platform
 import sys
 import textwrap
+import threading
 import time
+import traceback
 from collections import Counter
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError
@@ -27,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from . import deviations as known
-from . import judging, official
+from . import fault_suite, judging, official
 from .drivers import Case, discover
 from .judging import DEVIATION, FAILED, NOT_IMPLEMENTED, PASSED, Run, Verdict
 
@@ -86,6 +90,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "the runner drops",
     )
     parser.add_argument(
+        "--faults",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="run the checkpoint-faults suite (main; default on), in parallel with the others",
+    )
+    parser.add_argument(
         "--seed",
         type=int,
         default=DEFAULT_SEED,
@@ -101,8 +111,34 @@ def plan(suites: list[str], only: set[str] | None) -> list[official.Requirement]
     return out
 
 
+def _start_faults(args: argparse.Namespace) -> tuple[threading.Thread, dict[str, Any]] | None:
+    """The checkpoint-faults suite in a background thread (its own dex-local-runner, proxy and
+    Node process), or None when the selection leaves nothing of it."""
+    if not args.faults or (args.suite and fault_suite.SUITE not in args.suite):
+        return None
+    only = {i for i in (args.only or []) if i.startswith("CF-")}
+    if args.only and not only:
+        return None
+    names = [d.name for d in fault_suite.REGISTRY]
+    drivers = [d for d in (args.driver or []) if d in names]
+    if args.driver and not drivers:
+        return None
+    box: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            box["report"] = fault_suite.run_suite(only or None, drivers or None)
+        except Exception as error:  # reported as a failed suite, never swallowed  # noqa: BLE001
+            box["error"] = f"{type(error).__name__}: {error}\n{traceback.format_exc(limit=6)}"
+
+    thread = threading.Thread(target=work, name="checkpoint-faults", daemon=True)
+    thread.start()
+    return thread, box
+
+
 def run_all(args: argparse.Namespace) -> dict[str, Any]:
-    main_suites = args.suite or ["step"]
+    faults = _start_faults(args)
+    main_suites = [s for s in (args.suite or ["step"]) if s != fault_suite.SUITE]
     extra = [] if args.extra_suite == ["none"] else (args.extra_suite or ["wait"])
     extra = [s for s in extra if s not in main_suites]
     only = set(args.only) if args.only else None
@@ -167,6 +203,11 @@ def run_all(args: argparse.Namespace) -> dict[str, Any]:
                 )
             )
 
+    judging.cross_check_delays(
+        verdicts,
+        {n: d.delay_reference for n, d in drivers.items() if d.delay_reference in drivers},
+    )
+
     versions = {
         "python": platform.python_version(),
         official.DISTRIBUTION: dist_version(official.DISTRIBUTION),
@@ -184,7 +225,15 @@ def run_all(args: argparse.Namespace) -> dict[str, Any]:
         module = sys.modules.get(module_name)
         if module is not None:
             versions.update(module.versions())
+    fault_report: dict[str, Any] | None = None
+    if faults is not None:
+        thread, box = faults
+        thread.join(fault_suite.RUN_TIMEOUT_SECONDS * 3)
+        fault_report = box.get("report") or {
+            "error": box.get("error") or "the checkpoint-faults suite did not finish in time"
+        }
     return {
+        "faults": fault_report,
         "generated": datetime.now(UTC).isoformat(timespec="seconds"),
         "requirements_package": {
             "name": official.DISTRIBUTION,
@@ -268,7 +317,8 @@ def render(report: dict[str, Any]) -> tuple[str, int]:
             lines.append(
                 "  (delays: NextAttemptDelaySeconds of each step close that has one; the Python "
                 "runner also writes 0 on a final StepFailed, which 1-12 describes as having none; "
-                "'-': the driver has no SDK run to compare with)"
+                "core step drivers compare with the SDK driver of their language; "
+                "'-': nothing to compare with)"
             )
         counts = {d: Counter(v["verdict"] for v in rows if v["driver"] == d) for d in drivers}
         lines.append("")
@@ -342,6 +392,18 @@ def render(report: dict[str, Any]) -> tuple[str, int]:
         f"Seed {report['seed']}; wall time {t['wall_seconds']} s; per driver (incl. waiting): "
         + ", ".join(f"{k} {v} s" for k, v in t["driver_seconds"].items()),
     ]
+    faults = report.get("faults")
+    if faults is not None:
+        if "error" in faults:
+            lines += [
+                "",
+                f"Suite {fault_suite.SUITE}: FAILED to run: {faults['error']}",
+            ]
+            failed_main += 1
+        else:
+            text, _status = fault_suite.render(faults)
+            lines.append(text)
+            failed_main += sum(1 for c in faults["cells"] if c["verdict"] == FAILED)
     lines.append("")
     lines.append(f"{'FAILED' if failed_main else 'OK'}: {failed_main} FAILED in main suites")
     return "\n".join(lines), (1 if failed_main else 0)

@@ -87,6 +87,51 @@ class Verdict:
         return asdict(self)
 
 
+def strategy_delays(events: list[dict[str, Any]]) -> list[Any]:
+    """NextAttemptDelaySeconds of the step closes that were followed by another attempt of the
+    same step: the delays a retry strategy chose, without what a runner writes on a final close
+    (the Python runner records 0 there, the JS runner nothing)."""
+    ordered = sorted(events, key=lambda e: e.get("EventId", 0))
+    out = []
+    for i, event in enumerate(ordered):
+        kind = event.get("EventType")
+        if kind not in ("StepFailed", "StepSucceeded"):
+            continue
+        retry = (event.get(f"{kind}Details") or {}).get("RetryDetails") or {}
+        again = any(
+            e.get("EventType") == "StepStarted" and e.get("Id") == event.get("Id")
+            for e in ordered[i + 1 :]
+        )
+        if again and isinstance(retry, dict) and "NextAttemptDelaySeconds" in retry:
+            out.append(retry["NextAttemptDelaySeconds"])
+    return out
+
+
+def cross_check_delays(verdicts: list[Verdict], references: dict[str, str]) -> None:
+    """A driver with no SDK run of its own (the core step drivers) may leave a requirement's
+    delays open to the matcher (1-11, 1-13, 1-18 say '*'), so a wrong delay would pass. Its
+    delays must equal those the SDK's own strategy chose in the SDK driver of its language
+    (``references``: driver -> SDK driver; same seed, same draws): a difference FAILS the verdict;
+    the comparison is recorded either way."""
+    by = {(v.driver, v.requirement): v for v in verdicts}
+    for v in verdicts:
+        reference = references.get(v.driver)
+        if reference is None or v.requirement not in RETRY_REQUIREMENTS or v.history is None:
+            continue
+        theirs = by.get((reference, v.requirement))
+        if theirs is None or theirs.control_history is None:
+            continue
+        mine, sdk = strategy_delays(v.history), strategy_delays(theirs.control_history)
+        v.delays["sdk-driver " + reference] = sdk
+        v.same_delays = mine == sdk
+        if not v.same_delays and v.verdict in (PASSED, DEVIATION):
+            v.errors.append(
+                f"NextAttemptDelaySeconds {mine}, the SDK's own strategy chose {sdk} in {reference}"
+            )
+            v.verdict = FAILED
+            v.reason = f"retry delays differ from the SDK's own strategy in {reference}"
+
+
 def retry_delays(events: list[dict[str, Any]]) -> list[Any]:
     """NextAttemptDelaySeconds of every step close that carries one, in EventId order."""
     out = []
@@ -105,8 +150,14 @@ def _errors(
     status: str | None,
     result: str | None,
 ) -> list[str]:
-    # Each judgement binds placeholders afresh from the same Variables.
-    return judge(requirement, copy.deepcopy(base), events, status, result)
+    # Each judgement binds placeholders afresh from the same Variables. The official matcher
+    # ignores actual events it was not asked about (one retry too many passes), so the number of
+    # events per operation is checked as well.
+    return judge(requirement, copy.deepcopy(base), events, status, result) + (
+        operation_count_errors(
+            requirement.spec.get("ExpectedExecutionHistory") or [], events, copy.deepcopy(base)
+        )
+    )
 
 
 def decide(
@@ -293,3 +344,51 @@ def as_run(strategy: str, call: Any) -> Run:
         run.error = f"{type(error).__name__}: {error}\n{traceback.format_exc(limit=4)}"
     run.seconds = time.perf_counter() - started
     return run
+
+
+CLOSING = ("Succeeded", "Failed", "TimedOut", "Stopped", "Cancelled")
+
+
+def operation_count_errors(
+    expected_events: list[dict[str, Any]],
+    actual_events: list[dict[str, Any]],
+    context: PlaceholderContext,
+) -> list[str]:
+    """The official matcher matches expected events by EventId and ignores every other actual
+    event, so a history with one retry too many passes. This check closes that hole: for every
+    operation the expected history lists (its ``Id``, resolved through the placeholders the
+    matcher bound, or literal), the actual history must have exactly as many events with that Id
+    as the expected history has, and as many of each EventType. ``context`` must be the one the
+    matcher bound (``official.judge`` binds a copy; pass a fresh copy of the same base context and
+    this function binds it by matching first)."""
+    from .official import EventHistoryMatcher
+
+    EventHistoryMatcher(context=context).match(expected_events, actual_events)
+    bindings = context.bindings
+    errors: list[str] = []
+    wanted: dict[Any, list[str]] = {}
+    for event in expected_events:
+        raw = event.get("Id")
+        if raw is None:
+            continue
+        name = (
+            raw[2:-1]
+            if isinstance(raw, str) and raw.startswith("${") and raw.endswith("}")
+            else None
+        )
+        if name is not None and name not in bindings:
+            continue  # unbound (the matcher reported that already)
+        op = bindings[name] if name is not None else raw
+        wanted.setdefault(op, []).append(str(event.get("EventType")))
+    for op, types in wanted.items():
+        if not any(t.endswith(CLOSING) for t in types):
+            # The requirement stops before the operation ends (e.g. a one-hour wait, 2-5): what
+            # comes later is not its subject.
+            continue
+        actual = [str(e.get("EventType")) for e in actual_events if e.get("Id") == op]
+        if sorted(actual) != sorted(types):
+            errors.append(
+                f"operation {op}: {len(actual)} events {sorted(actual)} in the history, "
+                f"the requirement lists {len(types)} {sorted(types)}"
+            )
+    return errors

@@ -74,6 +74,9 @@ class Driver:
     close: Callable[[], None] | None = None
     rank: int = 100
     """Column order in reports (lower first)."""
+    delay_reference: str | None = None
+    """For a driver with no SDK strategy of its own: the SDK driver of the same language whose
+    control run's retry delays this driver's must equal (``judging.cross_check_delays``)."""
 
 
 def discover() -> dict[str, Driver]:

@@ -537,4 +537,5 @@ DRIVER = Driver(
     prepare=prepare,
     close=close,
     rank=30,
+    delay_reference="python-sdk",
 )

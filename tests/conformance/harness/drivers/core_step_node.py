@@ -256,4 +256,5 @@ DRIVER = Driver(
     prepare=prepare,
     close=close,
     rank=40,
+    delay_reference="node-sdk",
 )

@@ -1,0 +1,136 @@
+"""The checkpoint-faults handler on aws-durable-execution-sdk-python 3.0.0, served to
+``dex-local-runner`` through an in-process Lambda Invoke endpoint.
+
+Drivers ``python-sdk`` (the SDK's own classification) and ``python-sdk-core`` (the same SDK, its
+boto3 client wrapped by ``durable_core.aws.classifying_client(client, profile=...)``). The boto3
+client is the one the SDK builds for itself (``LambdaClient.initialize_client``: botocore
+``lambda``, connect 5 s, read 50 s) except for the endpoint (the fault proxy), a 2 s read and
+connect timeout (so the proxy's held answer is a timeout) and no transport retries (botocore would
+otherwise resend a throttled or failed call itself, and the fault would never reach the SDK).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+from aws_durable_execution_sdk_python.config import Duration
+from aws_durable_execution_sdk_python.context import DurableContext
+from aws_durable_execution_sdk_python.execution import durable_execution
+from botocore.config import Config
+
+from .local_service import FunctionCrashed
+
+for _name in ("aws_durable_execution_sdk_python", "botocore", "urllib3"):
+    logging.getLogger(_name).setLevel(logging.CRITICAL)
+
+CLIENT_TIMEOUT_SECONDS = 2
+
+
+class _Context:
+    """The Lambda context fields the SDK reads."""
+
+    def __init__(self) -> None:
+        self.aws_request_id = str(uuid.uuid4())
+        self.function_name = "fault"
+        self.tenant_id = None
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 60_000
+
+
+def boto3_client(endpoint: str) -> Any:
+    return boto3.session.Session().client(
+        "lambda",
+        endpoint_url=endpoint,
+        region_name="us-west-2",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        aws_session_token="testing",
+        config=Config(
+            connect_timeout=CLIENT_TIMEOUT_SECONDS,
+            read_timeout=CLIENT_TIMEOUT_SECONDS,
+            retries={"total_max_attempts": 1},
+            max_pool_connections=64,
+        ),
+    )
+
+
+class Facts:
+    """What the function saw, per execution: invocations, their outputs, step body runs."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.invocations = 0
+        self.outputs: list[str] = []
+        self.runs: dict[str, int] = {}
+
+    def ran(self, name: str) -> None:
+        with self.lock:
+            self.runs[name] = self.runs.get(name, 0) + 1
+
+    def to_json(self) -> dict[str, Any]:
+        with self.lock:
+            return {
+                "invocations": self.invocations,
+                "outputs": list(self.outputs),
+                "step_runs": dict(self.runs),
+            }
+
+
+def handler(facts: Facts) -> Callable[[Any, DurableContext], Any]:
+    """The checkpoint-faults handler (see the requirements' ``handler`` prose): step ``first``
+    returns "one", wait ``pause`` 1 s, step ``second`` returns "<first>-two", the result."""
+
+    def body(_event: Any, ctx: DurableContext) -> Any:
+        def first(_step: Any) -> str:
+            facts.ran("first")
+            return "one"
+
+        value = ctx.step(first, name="first")
+        ctx.wait(Duration(seconds=1), name="pause")
+
+        def second(_step: Any) -> str:
+            facts.ran("second")
+            return f"{value}-two"
+
+        return ctx.step(second, name="second")
+
+    return body
+
+
+def serve(client: Any, facts: Facts) -> Callable[[Any], Any]:
+    """The Lambda entry point for one execution: the SDK's wrapper with ``client``; an exception
+    out of the wrapper ends the invocation as Lambda ends it (an Unhandled function error)."""
+    wrapped = durable_execution(handler(facts), boto3_client=client)
+
+    def invoke(event: Any) -> Any:
+        with facts.lock:
+            facts.invocations += 1
+        try:
+            output = wrapped(event, _Context())
+        except Exception as error:  # noqa: BLE001
+            with facts.lock:
+                facts.outputs.append(f"error {type(error).__name__}")
+            raise FunctionCrashed(type(error).__name__, str(error)) from None
+        with facts.lock:
+            facts.outputs.append(str(output.get("Status")))
+        return output
+
+    return invoke
+
+
+def sdk_entry(proxy_url: str, driver: Any, facts: Facts) -> Callable[[Any], Any]:
+    """The entry for the ``python-sdk*`` drivers: the SDK's own classification, or (driver
+    ``classifier == "core"``) its boto3 client wrapped by ``durable_core.aws.classifying_client``
+    with the driver's profile."""
+    client = boto3_client(proxy_url)
+    if driver.classifier == "core":
+        import durable_core.aws
+
+        client = durable_core.aws.classifying_client(client, profile=driver.profile)
+    return serve(client, facts)

@@ -70,12 +70,16 @@ export const JSON_SERDES = Object.freeze({
 
 export class Engine {
   /** Opens the invocation and fetches the rest of its state. */
-  static async open(envelope, transport, { profile = 'unified', clock = Date.now, random = Math.random } = {}) {
+  // `idleFlush`: while a step runs, updates nothing waits for (an at-least-once START) are sent
+  // once the event loop turns, as the JS SDK's queue does, so a long or crashing step leaves its
+  // START behind; false sends them only with the next awaited update (deterministic, for tests).
+  static async open(envelope, transport, { profile = 'unified', clock = Date.now, random = Math.random, idleFlush = true } = {}) {
     if (typeof envelope !== 'object' || envelope === null) throw wrongType('envelope', envelope, 'the durable invocation input (an object)');
     for (const method of ['checkpoint', 'getState']) {
       if (typeof transport?.[method] !== 'function') throw wrongType('transport', transport, `a transport (no ${method})`);
     }
     const engine = new Engine(envelope, transport, profile, clock, random);
+    engine.#idleFlush = idleFlush;
     await engine.pump();
     const info = engine.#call({ call: 'input' });
     engine.inputText = info.input;
@@ -90,6 +94,7 @@ export class Engine {
   #held = new Map();
   #inFlight = null;
   #running = new Set();
+  #idleFlush = true;
 
   constructor(envelope, transport, profile, clock, random) {
     this.profile = profile;
@@ -132,6 +137,13 @@ export class Engine {
   /** True while the context's next operation is checkpointed (its code is replaying). */
   replayingIn(context) {
     return this.#call({ call: 'replaying', context }).replaying;
+  }
+
+  /** A call whose retry decision may need a draw: drawn only when the core asks (a jittered retry). */
+  #drawing(request) {
+    const answer = this.#call(request);
+    if (answer.kind !== 'need-random') return answer;
+    return this.#call({ ...request, random: this.random() });
   }
 
   close() {
@@ -198,23 +210,24 @@ export class Engine {
   }
 
   async #step(context, name, fn, { serdes = JSON_SERDES, semantics = 'AT_LEAST_ONCE_PER_RETRY', strategy, retry } = {}) {
-    const request = { call: 'step', context, name: name ?? null, semantics, now_ms: this.clock(), random: this.random() };
+    const request = { call: 'step', context, name: name ?? null, semantics, now_ms: this.clock() };
     if (retry !== undefined) request.retry = retry;
     if (strategy !== undefined) request.strategy = strategyHandle(strategy, liveGeneration(this.#generation));
-    let answer = this.#call(request);
+    let answer = this.#drawing(request);
     while (answer.kind === 'execute') {
       await this.#settle(answer);
-      const done = { call: 'step-done', op: answer.op, now_ms: 0, random: this.random() };
+      if (this.#idleFlush) setImmediate(() => this.pump().catch(() => {}));
+      const done = { call: 'step-done', op: answer.op, now_ms: 0 };
       let value;
       try {
         value = await fn(answer.attempt);
       } catch (error) {
         done.now_ms = this.clock();
-        answer = this.#call({ ...done, outcome: { failure: failureOf(error) } });
+        answer = this.#drawing({ ...done, outcome: { failure: failureOf(error) } });
         if (answer.kind === 'propagate') throw error;
         continue;
       }
-      const payload = serdes.serialize(value);
+      const payload = await serialized(serdes, value);
       done.now_ms = this.clock();
       answer = await this.#settle(this.#call({ ...done, outcome: { success: {} } }, payload), payload);
       if (answer.kind === 'done') return payload === undefined ? undefined : serdes.deserialize(payload);
@@ -247,7 +260,7 @@ export class Engine {
       if (answer.kind === 'propagate') throw error;
       return this.#final(answer, serdes);
     }
-    const payload = serdes.serialize(value);
+    const payload = await serialized(serdes, value);
     answer = await this.#settle(this.#call({ call: 'child-done', op, outcome: { success: {} } }, payload), payload);
     if (answer.kind === 'done') return payload === undefined ? undefined : serdes.deserialize(payload);
     return this.#final(answer, serdes);
@@ -304,6 +317,15 @@ export class Engine {
     if (out.result_held) output.Result = result;
     return output;
   }
+}
+
+/** The user's value through the (possibly async) serdes: a string, or undefined for no payload. */
+async function serialized(serdes, value) {
+  const payload = await serdes.serialize(value);
+  if (payload !== undefined && typeof payload !== 'string') {
+    throw wrongType('serdes.serialize', payload, 'a string or undefined');
+  }
+  return payload;
 }
 
 /** The one error adapter: a thrown value as the core's `outcome.failure`. */

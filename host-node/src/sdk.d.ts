@@ -83,6 +83,8 @@ export declare class DurableContext {
   readonly logger: DurableLogger;
   step<T>(name: string | undefined, fn: StepFunc<T>, config?: StepConfig<T>): Promise<T>;
   step<T>(fn: StepFunc<T>, config?: StepConfig<T>): Promise<T>;
+  /** As the SDK's: `customLogger` receives the logs; `modeAware: false` logs during replay too. */
+  configureLogger(config: { customLogger?: Partial<DurableLogger>; modeAware?: boolean }): void;
   wait(name: string, duration: Duration): Promise<void>;
   wait(duration: Duration): Promise<void>;
   runInChildContext<T>(name: string | undefined, fn: (context: DurableContext) => T | Promise<T>, config?: ChildConfig<T>): Promise<T>;
@@ -103,6 +105,8 @@ export interface DurableExecutionConfig {
   client?: unknown;
   /** `ts` (the default: @aws/durable-execution-sdk-js 2.4.0's rules) or `unified`. */
   profile?: 'ts' | 'unified' | 'python';
+  /** Receives the context loggers' output (default: console). */
+  logger?: Partial<DurableLogger>;
 }
 
 export type DurableExecutionHandler<TEvent, TResult> = (event: TEvent, context: DurableContext) => Promise<TResult> | TResult;

@@ -91,13 +91,16 @@ function nameFirst(nameOrFn, fnOrConfig, maybeConfig) {
   return typeof nameOrFn === 'function' ? [undefined, nameOrFn, fnOrConfig] : [nameOrFn, fnOrConfig, maybeConfig];
 }
 
-/** Logs only what runs for the first time: quiet while the context replays an earlier invocation. */
-function replayAwareLogger(engine, context, base = console) {
-  const quiet = () => engine.replayingIn(context);
+/**
+ * Logs only what runs for the first time: quiet while the context replays an earlier
+ * invocation, unless `modeAware` is false (then it logs during replay too).
+ */
+function replayAwareLogger(engine, context, { customLogger = console, modeAware = true } = {}) {
+  const quiet = () => modeAware && engine.replayingIn(context);
   const logger = {};
   for (const level of ['debug', 'info', 'warn', 'error', 'log']) {
     logger[level] = (...args) => {
-      if (!quiet()) base[level](...args);
+      if (!quiet()) (customLogger[level] ?? customLogger.info).call(customLogger, ...args);
     };
   }
   return logger;
@@ -107,11 +110,20 @@ export class DurableContext {
   #engine;
   #context;
 
-  constructor(engine, context = 0, lambdaContext = undefined) {
+  #loggerConfig;
+
+  constructor(engine, context = 0, lambdaContext = undefined, loggerConfig = {}) {
     this.#engine = engine;
     this.#context = context;
     this.lambdaContext = lambdaContext;
-    this.logger = replayAwareLogger(engine, context);
+    this.#loggerConfig = loggerConfig;
+    this.logger = replayAwareLogger(engine, context, loggerConfig);
+  }
+
+  /** As the SDK's: `customLogger` receives the logs; `modeAware: false` logs during replay too. Child contexts inherit it. */
+  configureLogger(config = {}) {
+    this.#loggerConfig = { ...this.#loggerConfig, ...config };
+    this.logger = replayAwareLogger(this.#engine, this.#context, this.#loggerConfig);
   }
 
   step(nameOrFn, fnOrConfig, maybeConfig) {
@@ -138,7 +150,7 @@ export class DurableContext {
     const [name, fn, config = {}] = nameFirst(nameOrFn, fnOrConfig, maybeConfig);
     const engine = this.#engine;
     return engine
-      .child(this.#context, name, (child) => fn(new DurableContext(engine, child, this.lambdaContext)), {
+      .child(this.#context, name, (child) => fn(new DurableContext(engine, child, this.lambdaContext, this.#loggerConfig)), {
         serdes: engineSerdes(config.serdes, engine),
       })
       .catch((error) => {
@@ -163,12 +175,12 @@ export function withDurableExecution(handler, config = {}) {
       });
       client = new LambdaClient({});
     }
-    const engine = await Engine.open(event, new LambdaTransport(client), { profile });
+    const engine = await Engine.open(event, new LambdaTransport(client), { profile, ...(config.engine ?? {}) });
     if (engine.stopped) return engine.finishStopped();
     const input = JSON.parse(engine.inputText);
     let result;
     try {
-      result = await handler(input, new DurableContext(engine, 0, lambdaContext));
+      result = await handler(input, new DurableContext(engine, 0, lambdaContext, config.logger ? { customLogger: config.logger } : {}));
     } catch (error) {
       if (error instanceof Suspended) return engine.finishSuspend();
       if (error instanceof Stopped) return engine.finishStopped();

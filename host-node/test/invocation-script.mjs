@@ -72,7 +72,7 @@ export async function runInvocation(input) {
   const failed = (error) => ({ calls: service.calls, output: null, invocation_error: { category: 'INVOCATION', rule: error.rule } });
   let engine;
   try {
-    engine = await Engine.open(input.envelope, service, { profile, clock: () => nowMs, random: () => draw });
+    engine = await Engine.open(input.envelope, service, { profile, clock: () => nowMs, random: () => draw, idleFlush: false });
   } catch (error) {
     if (error instanceof InvocationFailed) return failed(error);
     throw error;

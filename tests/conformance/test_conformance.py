@@ -2,11 +2,13 @@
 
     .venv/bin/python -m pytest tests/conformance
 
-The harness run (about 20 s) must have no FAILED requirement in the step suite, at least
-MIN_PASSED requirements PASSED per driver (so a run where everything is skipped or excused cannot
-pass), durable-core's retry delays equal to the SDK's own strategy's wherever both ran (for the
-core step drivers, which run no SDK, equal to the SDK run of the same language's SDK driver), and
-a reason with evidence for every NOT_IMPLEMENTED and KNOWN_RUNNER_DEVIATION.
+The harness run must have no FAILED requirement in the main suites (step, wait, child), at least
+MIN_PASSED requirements PASSED per driver and suite (so a run where everything is skipped or
+excused cannot pass), every requirement of the three suites run on the core drivers (none
+NOT_IMPLEMENTED), durable-core's retry delays equal to the SDK's own strategy's wherever both ran
+(for the core drivers, which run no SDK, equal to the SDK run of the same language's SDK driver),
+ExpectedLogs judged on the core drivers, and a reason with evidence for every NOT_IMPLEMENTED and
+KNOWN_RUNNER_DEVIATION.
 """
 
 from __future__ import annotations
@@ -22,11 +24,17 @@ HERE = Path(__file__).resolve().parent
 
 # Measured floor per driver (step suite). Raise these when a runner deviation is fixed upstream;
 # never lower them to make a run pass.
-MIN_PASSED = {"python-sdk": 14, "node-sdk": 13, "core-step": 11, "core-step-node": 11}
-# durable-core's own step drivers run no SDK, so no WAIT operation: the requirements with a wait.
-CORE_DRIVERS = ("core-step", "core-step-node")
-NEEDS_WAIT = {"1-8", "1-9", "1-10"}
+MIN_PASSED = {"python-sdk": 14, "node-sdk": 13, "core-python": 11, "core-node": 11}
+# The core drivers (durable-core's invocation engine, no SDK) in the wait and child suites.
+MIN_PASSED_CORE = {"wait": 0, "child": 10}
+CORE_DRIVERS = ("core-python", "core-node")
 STEP_IDS = [f"1-{n}" for n in range(1, 21)]
+SUITE_IDS = {
+    "step": STEP_IDS,
+    "wait": [f"2-{n}" for n in range(1, 6)],
+    "child": [f"3-{n}" for n in range(1, 19)],
+}
+LOGGED = {"1-7", "1-17", "1-18", "3-11", "3-17"}
 PY_RUNNER = "aws-durable-execution-sdk-python-testing 1.4.0"
 JS_RUNNER = "@aws/durable-execution-sdk-js-testing 1.1.4"
 
@@ -35,12 +43,13 @@ def _step(report: dict) -> list[dict]:
     return [v for v in report["verdicts"] if v["suite"] == "step"]
 
 
-def test_no_step_requirement_failed(harness_run):
+def test_no_requirement_of_a_main_suite_failed(harness_run):
     done, report = harness_run
     failed = [
-        f"{v['requirement']} {v['driver']}: {v['reason']}\n    " + "\n    ".join(v["errors"])
-        for v in _step(report)
-        if v["verdict"] == judging.FAILED
+        f"{v['requirement']} {v['driver']}: {v['reason']}\n    "
+        + "\n    ".join(v["errors"])
+        for v in report["verdicts"]
+        if v["suite"] in SUITE_IDS and v["verdict"] == judging.FAILED
     ]
     assert not failed, "\n".join(failed) + "\n\n" + done.stdout[-4000:]
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
@@ -69,7 +78,10 @@ def test_retry_delays_equal_the_sdks(harness_run):
     _done, report = harness_run
     compared: dict[str, int] = {}
     for v in _step(report):
-        if v["requirement"] in judging.RETRY_REQUIREMENTS and v["same_delays"] is not None:
+        if (
+            v["requirement"] in judging.RETRY_REQUIREMENTS
+            and v["same_delays"] is not None
+        ):
             assert v["same_delays"], f"{v['requirement']} {v['driver']}: {v['delays']}"
             compared[v["driver"]] = compared.get(v["driver"], 0) + 1
     # python-sdk runs all nine retry requirements; node-sdk all but the two crash ones.
@@ -98,9 +110,10 @@ def _retried_delays(events: list[dict]) -> list:
 
 
 @pytest.mark.parametrize(
-    ("core", "sdk", "count"), [("core-step", "python-sdk", 9), ("core-step-node", "node-sdk", 7)]
+    ("core", "sdk", "count"),
+    [("core-python", "python-sdk", 9), ("core-node", "node-sdk", 7)],
 )
-def test_core_step_drivers_choose_the_sdks_delays(harness_run, core, sdk, count):
+def test_core_drivers_choose_the_sdks_delays(harness_run, core, sdk, count):
     """The core drivers have no SDK run of their own; their retry delays (same seed, same draws)
     must equal those of the SDK's own strategy in the SDK driver of the same language."""
     _done, report = harness_run
@@ -108,24 +121,76 @@ def test_core_step_drivers_choose_the_sdks_delays(harness_run, core, sdk, count)
     compared = []
     for rid in sorted(judging.RETRY_REQUIREMENTS):
         mine, theirs = by.get((core, rid)), by.get((sdk, rid))
-        if not mine or not theirs or not mine["history"] or not theirs["control_history"]:
+        if (
+            not mine
+            or not theirs
+            or not mine["history"]
+            or not theirs["control_history"]
+        ):
             continue
-        assert _retried_delays(mine["history"]) == _retried_delays(theirs["control_history"]), rid
+        assert _retried_delays(mine["history"]) == _retried_delays(
+            theirs["control_history"]
+        ), rid
         compared.append(rid)
     assert len(compared) == count, compared
 
 
 @pytest.mark.parametrize("driver", CORE_DRIVERS)
-def test_core_step_drivers_skip_only_the_requirements_with_a_wait(harness_run, driver):
+@pytest.mark.parametrize("suite", sorted(SUITE_IDS))
+def test_core_drivers_run_every_requirement_of_the_three_suites(
+    harness_run, driver, suite
+):
+    """The invocation engine runs STEP, WAIT and child CONTEXT: nothing is NOT_IMPLEMENTED, and
+    at least the measured number PASSED outright (the rest are proven runner deviations)."""
     _done, report = harness_run
-    skipped = {
-        v["requirement"]
-        for v in _step(report)
-        if v["driver"] == driver and v["verdict"] == judging.NOT_IMPLEMENTED
+    mine = [
+        v for v in report["verdicts"] if v["driver"] == driver and v["suite"] == suite
+    ]
+    assert [v["requirement"] for v in mine] == SUITE_IDS[suite]
+    assert all(v["verdict"] in (judging.PASSED, judging.DEVIATION) for v in mine), [
+        (v["requirement"], v["verdict"], v["reason"]) for v in mine
+    ]
+    floor = MIN_PASSED[driver] if suite == "step" else MIN_PASSED_CORE[suite]
+    assert sum(v["verdict"] == judging.PASSED for v in mine) >= floor
+
+
+@pytest.mark.parametrize("driver", CORE_DRIVERS)
+def test_core_drivers_judge_expected_logs(harness_run, driver):
+    """The core drivers capture the context loggers' output, and ExpectedLogs is judged: 1-7
+    logs each line once; 3-11 shows the child running twice (ReplayChildren), 3-17 once."""
+    _done, report = harness_run
+    by = {v["requirement"]: v for v in report["verdicts"] if v["driver"] == driver}
+    for rid in LOGGED:
+        assert by[rid]["facts"]["logs_checked"] is True, rid
+    child_runs = {
+        rid: sum(
+            "child context input" in e["message"] for e in by[rid]["facts"]["logs"]
+        )
+        for rid in ("3-11", "3-17")
     }
-    assert skipped == NEEDS_WAIT, [
-        v["reason"] for v in _step(report) if v["driver"] == driver and v["reason"]
-    ][:3]
+    assert child_runs == {"3-11": 2, "3-17": 1}
+
+
+def test_a_log_too_many_fails(harness_run):
+    """ExpectedLogs counts: the same history with one log line repeated is FAILED."""
+    _done, report = harness_run
+    v = _verdict(report, "core-python", "1-7")
+    requirement = _requirement("1-7")
+    context, _ = official.resolve(requirement)
+    logs = v["facts"]["logs"]
+    outcome = Outcome(
+        v["history"], v["status"], v["result"], facts={"logs": logs + logs[:1]}
+    )
+    verdict = judging.decide(
+        requirement,
+        context,
+        "mutant",
+        PY_RUNNER,
+        judging.Run("durable-core", outcome=outcome),
+        None,
+    )
+    assert verdict.verdict == judging.FAILED
+    assert any(e.startswith("logs:") for e in verdict.errors), verdict.errors
 
 
 def test_every_excuse_carries_its_evidence(harness_run):
@@ -147,13 +212,17 @@ def test_every_excuse_carries_its_evidence(harness_run):
 # --- the verdict rules on made-up outcomes (no runner involved) ----------------------------------
 
 
-def test_core_step_restores_the_recorded_invocation_details_only_when_they_pair():
-    from harness.drivers.core_step import restore_invocation_details
+def test_core_python_restores_the_recorded_invocation_details_only_when_they_pair():
+    from harness.drivers.core_python import restore_invocation_details
 
     def history() -> list[dict]:
         return [
             {"EventType": "StepStarted", "EventId": 2, "EventTimestamp": 100.001},
-            {"EventType": "InvocationCompleted", "EventId": 3, "EventTimestamp": 100.25},
+            {
+                "EventType": "InvocationCompleted",
+                "EventId": 3,
+                "EventTimestamp": 100.25,
+            },
             {"EventType": "InvocationCompleted", "EventId": 4, "EventTimestamp": 101.5},
         ]
 
@@ -171,11 +240,14 @@ def test_core_step_restores_the_recorded_invocation_details_only_when_they_pair(
     ]
     shifted = {
         "InvocationCompletions": [
-            dict(r, EndTimestamp=r["EndTimestamp"] + 1) for r in stored["InvocationCompletions"]
+            dict(r, EndTimestamp=r["EndTimestamp"] + 1)
+            for r in stored["InvocationCompletions"]
         ]
     }
     events = history()
-    assert not restore_invocation_details(events, shifted)  # ends do not match: left as served
+    assert not restore_invocation_details(
+        events, shifted
+    )  # ends do not match: left as served
     assert not any("InvocationCompletedDetails" in e for e in events)
     assert not restore_invocation_details(history(), {"InvocationCompletions": []})
 
@@ -221,7 +293,9 @@ def _history_1_11(current_attempt_on_success: int = 2, delay: int = 1) -> list[d
     ]
 
 
-def _decide(events: list[dict], control_events: list[dict] | None, runner: str) -> judging.Verdict:
+def _decide(
+    events: list[dict], control_events: list[dict] | None, runner: str
+) -> judging.Verdict:
     requirement = _requirement("1-11")
     context, _ = official.resolve(requirement)
     subject = judging.Run(
@@ -237,7 +311,8 @@ def _decide(events: list[dict], control_events: list[dict] | None, runner: str) 
 
 def test_the_matcher_is_the_official_one():
     assert (
-        official.EventHistoryMatcher.__module__ == "aws_durable_execution_conformance_tests.history"
+        official.EventHistoryMatcher.__module__
+        == "aws_durable_execution_conformance_tests.history"
     )
     assert (
         official.PlaceholderContext.__module__
@@ -266,13 +341,17 @@ def test_a_documented_deviation_with_the_same_control_failure_is_excused():
 
 
 def test_a_deviation_the_control_run_does_not_share_fails():
-    verdict = _decide(_history_1_11(current_attempt_on_success=1), _history_1_11(), JS_RUNNER)
+    verdict = _decide(
+        _history_1_11(current_attempt_on_success=1), _history_1_11(), JS_RUNNER
+    )
     assert verdict.verdict == judging.FAILED
     assert "control run" in verdict.reason
 
 
 def test_a_failure_no_deviation_of_the_runner_explains_fails():
-    wrong = _history_1_11(current_attempt_on_success=1)  # not a deviation of the Python runner
+    wrong = _history_1_11(
+        current_attempt_on_success=1
+    )  # not a deviation of the Python runner
     verdict = _decide(wrong, copy.deepcopy(wrong), PY_RUNNER)
     assert verdict.verdict == judging.FAILED
     assert "no documented runner deviation" in verdict.reason
@@ -282,7 +361,9 @@ def test_a_failure_no_deviation_of_the_runner_explains_fails():
 
 
 def _verdict(report: dict, driver: str, rid: str) -> dict:
-    return next(v for v in _step(report) if v["driver"] == driver and v["requirement"] == rid)
+    return next(
+        v for v in _step(report) if v["driver"] == driver and v["requirement"] == rid
+    )
 
 
 @pytest.mark.parametrize("rid", ["1-12", "1-19"])
@@ -294,7 +375,9 @@ def test_one_retry_too_many_fails(harness_run, rid):
     assert passed["verdict"] == judging.PASSED
     events = copy.deepcopy(passed["history"])
     last_id = max(e["EventId"] for e in events)
-    attempt = [e for e in events if e["EventType"] in ("StepStarted", "StepFailed")][-2:]
+    attempt = [e for e in events if e["EventType"] in ("StepStarted", "StepFailed")][
+        -2:
+    ]
     for offset, event in enumerate(copy.deepcopy(attempt), 1):
         event["EventId"] = last_id + offset
         events.append(event)
@@ -302,7 +385,10 @@ def test_one_retry_too_many_fails(harness_run, rid):
     context, _ = official.resolve(requirement)
     status, result = passed["status"], passed["result"]
     # The hole: the official judgement alone accepts the extra attempt.
-    assert official.judge(requirement, copy.deepcopy(context), events, status, result) == []
+    assert (
+        official.judge(requirement, copy.deepcopy(context), events, status, result)
+        == []
+    )
     subject = judging.Run("durable-core", outcome=Outcome(events, status, result))
     verdict = judging.decide(requirement, context, "mutant", PY_RUNNER, subject, None)
     assert verdict.verdict == judging.FAILED
@@ -316,7 +402,7 @@ def _as_verdict(v: dict) -> judging.Verdict:
 
 @pytest.mark.parametrize(
     ("core", "sdk", "rid"),
-    [("core-step", "python-sdk", "1-13"), ("core-step-node", "node-sdk", "1-11")],
+    [("core-python", "python-sdk", "1-13"), ("core-node", "node-sdk", "1-11")],
 )
 def test_a_core_driver_with_a_wrong_delay_fails(harness_run, core, sdk, rid):
     """1-11 and 1-13 leave NextAttemptDelaySeconds open ('*'), so a core driver that retried
@@ -328,7 +414,9 @@ def test_a_core_driver_with_a_wrong_delay_fails(harness_run, core, sdk, rid):
     wrong = copy.deepcopy(mine["history"])
     changed = 0
     for event in wrong:
-        retry = (event.get(f"{event['EventType']}Details") or {}).get("RetryDetails") or {}
+        retry = (event.get(f"{event['EventType']}Details") or {}).get(
+            "RetryDetails"
+        ) or {}
         if retry.get("NextAttemptDelaySeconds"):
             retry["NextAttemptDelaySeconds"] += 1
             changed += 1
@@ -338,7 +426,9 @@ def test_a_core_driver_with_a_wrong_delay_fails(harness_run, core, sdk, rid):
     # The hole: the requirement leaves the delay open, so the matcher accepts the wrong one.
     assert not [
         e
-        for e in official.judge(requirement, context, wrong, mine["status"], mine["result"])
+        for e in official.judge(
+            requirement, context, wrong, mine["status"], mine["result"]
+        )
         if "NextAttemptDelaySeconds" in e
     ]
     mutant = _as_verdict(mine)

@@ -22,7 +22,9 @@ MIN_REQUIREMENTS = 20
 @pytest.fixture(scope="session")
 def faults(harness_run) -> dict:
     _done, report = harness_run
-    assert report["faults"] is not None and "error" not in report["faults"], report["faults"]
+    assert report["faults"] is not None and "error" not in report["faults"], report[
+        "faults"
+    ]
     return report["faults"]
 
 
@@ -62,7 +64,13 @@ def test_the_requirements_cover_both_apis_both_categories_and_every_fault_kind()
         # at the first call of an invocation and mid-way
         assert any(f.api == api and f.call == 1 for f in faults_)
         assert any(f.api == api and (f.call > 1 or f.invocation > 1) for f in faults_)
-    assert {f.kind for f in faults_} == {"http", "reset", "timeout", "no-token", "not-json"}
+    assert {f.kind for f in faults_} == {
+        "http",
+        "reset",
+        "timeout",
+        "no-token",
+        "not-json",
+    }
     http = {(f.status, f.code, f.message, f.body) for f in faults_ if f.kind == "http"}
     for code in (
         "KMSAccessDeniedException",
@@ -73,7 +81,10 @@ def test_the_requirements_cover_both_apis_both_categories_and_every_fault_kind()
         assert any(s == 502 and c == code for s, c, _m, _b in http), code
     assert any(s == 429 for s, *_ in http) and any(s == 500 for s, *_ in http)
     messages = {m for _s, _c, m, _b in http if m}
-    assert "Invalid checkpoint token" in messages and "Invalid Checkpoint Token" in messages
+    assert (
+        "Invalid checkpoint token" in messages
+        and "Invalid Checkpoint Token" in messages
+    )
     assert any(m.startswith("STEP output payload size") for m in messages)
     assert any(not b for *_x, b in http)  # a 4xx with no body
     for r in requirements:
@@ -98,12 +109,15 @@ def test_every_fault_was_injected_exactly_once(faults):
 def test_with_the_unified_profile_every_core_driver_passes(faults, driver):
     cells = _cells(faults, driver)
     assert {c["verdict"] for c in cells.values()} == {PASSED}, {
-        r: (c["verdict"], c["reason"]) for r, c in cells.items() if c["verdict"] != PASSED
+        r: (c["verdict"], c["reason"])
+        for r, c in cells.items()
+        if c["verdict"] != PASSED
     }
 
 
 @pytest.mark.parametrize(
-    ("core", "sdk"), [("python-sdk-core@python", "python-sdk"), ("node-sdk-core@ts", "node-sdk")]
+    ("core", "sdk"),
+    [("python-sdk-core@python", "python-sdk"), ("node-sdk-core@ts", "node-sdk")],
 )
 def test_with_the_sdks_profile_the_adapter_changes_nothing(faults, core, sdk):
     mine, theirs = _cells(faults, core), _cells(faults, sdk)
@@ -135,8 +149,12 @@ def test_js_fails_the_execution_on_the_services_stale_token_message(faults):
     assert stale
     node, python = _cells(faults, "node-sdk"), _cells(faults, "python-sdk")
     for rid in stale:
-        assert node[rid]["verdict"] == SDK_DEVIATION and node[rid]["status"] == "FAILED", rid
-        assert python[rid]["verdict"] == PASSED and python[rid]["status"] == "SUCCEEDED", rid
+        assert (
+            node[rid]["verdict"] == SDK_DEVIATION and node[rid]["status"] == "FAILED"
+        ), rid
+        assert (
+            python[rid]["verdict"] == PASSED and python[rid]["status"] == "SUCCEEDED"
+        ), rid
 
 
 # --- mutation tests: a deliberately wrong driver or cell must FAIL ------------------------------
@@ -145,7 +163,9 @@ def test_js_fails_the_execution_on_the_services_stale_token_message(faults):
 def test_a_core_driver_with_the_wrong_rules_fails():
     """The Python SDK classifying through durable-core with the ts rules is no SDK's own
     behaviour, so its wrong outcome on the service's stale-token message is no SDK_DEVIATION."""
-    mutant = FaultDriver("python-sdk-core-mutant", "python", "core", "python", profile="ts")
+    mutant = FaultDriver(
+        "python-sdk-core-mutant", "python", "core", "python", profile="ts"
+    )
     stale = next(
         r.id
         for r in fault_suite.load_requirements()
@@ -204,7 +224,9 @@ def test_a_wrong_history_fails_the_judgement(faults):
     bad = copy.deepcopy(good)
     last = max(e["EventId"] for e in bad.history)
     twice = [
-        copy.deepcopy(e) for e in bad.history if e["EventType"] in ("StepStarted", "StepSucceeded")
+        copy.deepcopy(e)
+        for e in bad.history
+        if e["EventType"] in ("StepStarted", "StepSucceeded")
     ][:2]
     for n, e in enumerate(twice, 1):
         e["EventId"] = last + n
@@ -236,7 +258,12 @@ def test_faults_are_checked_when_made():
 
 def test_the_proxy_names_the_local_services_errors_as_the_service_does():
     body = b'{"Type": "InvalidParameterValueException", "message": "Invalid checkpoint token"}'
-    assert _with_error_type(400, {}, body)["X-Amzn-ErrorType"] == "InvalidParameterValueException"
+    assert (
+        _with_error_type(400, {}, body)["X-Amzn-ErrorType"]
+        == "InvalidParameterValueException"
+    )
     assert _with_error_type(200, {}, body) == {}
-    assert _with_error_type(400, {"x-amzn-errortype": "A"}, body) == {"x-amzn-errortype": "A"}
+    assert _with_error_type(400, {"x-amzn-errortype": "A"}, body) == {
+        "x-amzn-errortype": "A"
+    }
     assert _with_error_type(403, {}, b"") == {}

@@ -22,7 +22,9 @@
 //! An answer is `{"kind": "execute", "op", "attempt", "sync"}`, `{"kind": "child", "op",
 //! "context", "replaying"}`, `{"kind": "done", "sync"}`, `{"kind": "replay", "payload"}`,
 //! `{"kind": "raise", "error_class", "error", "sync"}`, `{"kind": "propagate"}`,
-//! `{"kind": "suspend"}` or `{"kind": "stop"}`; operation calls add `replaying` (the context's
+//! `{"kind": "suspend"}`, `{"kind": "stop"}` or `{"kind": "need-random"}` (a jittered retry
+//! decision: repeat the call with `random`, the host's draw in [0, 1); nothing changed, so a
+//! host draws exactly when the SDKs do); operation calls add `replaying` (the context's
 //! next operation is checkpointed, so its code replays: replay-aware logs stay quiet). `sync`: pump I/O until `persisted` reaches it
 //! before acting. A held payload (`"payload": true`) is the call's second argument; in a
 //! checkpoint request its `Payload` is `null` for the host to fill in from the value it kept
@@ -69,7 +71,9 @@ pub fn call_json(
     let mut run = || -> Result<Json, CoreError> {
         let req = json::parse("request", request)?;
         let name = match req.field("call") {
-            Some(Json::String(s)) if s == "next-io" => return Ok(Json::String(NEXT_IO.to_string())),
+            Some(Json::String(s)) if s == "next-io" => {
+                return Ok(Json::String(NEXT_IO.to_string()))
+            }
             Some(Json::String(s)) => s.as_str(),
             Some(other) => {
                 return Err(CoreError::invalid(
@@ -102,7 +106,7 @@ pub fn call_json(
             "step" => {
                 let call = call(&req)?;
                 let strategy = strategy(&req, inv, lookup)?;
-                let answer = inv.step(&call, semantics(&req)?, strategy, random(&req)?, lookup)?;
+                let answer = inv.step(&call, semantics(&req)?, strategy, draw(&req)?, lookup)?;
                 Ok(with_replaying(answer_json(&answer), inv.replaying(call.context)))
             }
             "step-done" => {
@@ -112,7 +116,7 @@ pub fn call_json(
                     Some(o) => StepOutcome::Failure(failure(o)?),
                     None => return Err(missing("outcome")),
                 };
-                let answer = inv.step_done(op, &outcome, now(&req)?, random(&req)?, lookup)?;
+                let answer = inv.step_done(op, &outcome, now(&req)?, draw(&req)?, lookup)?;
                 Ok(answer_json(&answer))
             }
             "wait" => {
@@ -314,6 +318,7 @@ fn answer_json(answer: &Answer) -> Json {
         Answer::Propagate => kind("propagate", vec![]),
         Answer::Suspend => kind("suspend", vec![]),
         Answer::Stop => kind("stop", vec![]),
+        Answer::NeedRandom => kind("need-random", vec![]),
     }
 }
 
@@ -400,6 +405,14 @@ fn call<'a>(req: &'a Json) -> Result<Call<'a>, CoreError> {
     })
 }
 
+/// The host's draw, when the request carries one (the answer `need-random` asks for it).
+fn draw(req: &Json) -> Result<Option<f64>, CoreError> {
+    match req.field("random") {
+        None => Ok(None),
+        Some(_) => random(req).map(Some),
+    }
+}
+
 fn now(req: &Json) -> Result<f64, CoreError> {
     match req.field("now_ms") {
         Some(Json::Number(n)) => Ok(*n),
@@ -438,7 +451,11 @@ fn failure(outcome: &Json) -> Result<crate::step::UserError<'_>, CoreError> {
     }
 }
 
-fn strategy(req: &Json, inv: &mut Invocation, lookup: &Lookup<'_>) -> Result<StrategyRef, CoreError> {
+fn strategy(
+    req: &Json,
+    inv: &mut Invocation,
+    lookup: &Lookup<'_>,
+) -> Result<StrategyRef, CoreError> {
     match req.field("strategy") {
         Some(Json::Number(n)) if n.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(n) => {
             let handle = *n as u32;

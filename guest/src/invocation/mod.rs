@@ -76,6 +76,10 @@ pub enum Answer {
     /// The invocation is over (a failed service call, a non-deterministic replay, an update
     /// the service would reject): unwind the user's code and ask for the output.
     Stop,
+    /// The retry decision needs the host's random draw (a jittered retry): make the same call
+    /// again with `random`. Nothing changed. The draw is asked for only then, so a host draws
+    /// exactly as often as the SDKs do (once per jittered retry).
+    NeedRandom,
 }
 
 /// Why the invocation is over before its handler finished.
@@ -204,17 +208,25 @@ impl Invocation {
             .is_ok_and(|id| self.operations.contains_key(&id.id))
     }
 
-    /// Allocate the next operation of `context`: its wire id, parent and checkpoint.
+    /// Allocate the next operation of `context`: its wire id, step id and parent.
     fn next_id(&mut self, call: &Call<'_>) -> Result<(String, String, Option<String>), CoreError> {
-        let profile = self.profile;
+        let next = self.peek_id(call)?;
+        if let Some(context) = self.contexts.get_mut(call.context) {
+            context.counter += 1;
+        }
+        Ok(next)
+    }
+
+    /// The id `next_id` would allocate, without allocating it.
+    fn peek_id(&self, call: &Call<'_>) -> Result<(String, String, Option<String>), CoreError> {
         let context = self
             .contexts
-            .get_mut(call.context)
+            .get(call.context)
             .ok_or_else(|| CoreError::invalid("context", call.context as u64, "no such context"))?;
-        context.counter = context.counter.checked_add(1).ok_or_else(|| {
+        let counter = context.counter.checked_add(1).ok_or_else(|| {
             CoreError::out_of_range("context", call.context as u64, "too many operations")
         })?;
-        let id = operation_id(profile, context.prefix.as_deref(), context.counter)?;
+        let id = operation_id(self.profile, context.prefix.as_deref(), counter)?;
         Ok((id.id, id.step_id, context.parent_id.clone()))
     }
 

@@ -4,27 +4,58 @@
 use super::replay::{mismatch, Identity};
 use super::{check_now, Answer, Call, Invocation, Kind, Op, State, StrategyRef, Verdict};
 use crate::error::CoreError;
-use crate::retry::Strategy;
+use crate::retry::{Jitter, Strategy};
 use crate::step::{self, Action, Plan, Semantics, StepCall, StepOutcome};
 use crate::wire::Payload;
+use crate::wire::{Status, UpdateAction};
 
 /// Resolves a registered strategy handle (the component's registry; none natively).
 pub type Lookup<'s> = dyn Fn(u32) -> Option<&'s Strategy> + 's;
 
 impl Invocation {
     /// The user's code calls a step.
+    /// `random`: the host's draw, needed only when the answer was NeedRandom.
     pub fn step(
         &mut self,
         call: &Call<'_>,
         semantics: Semantics,
         strategy: StrategyRef,
-        random: f64,
+        random: Option<f64>,
         lookup: &Lookup<'_>,
     ) -> Result<Answer, CoreError> {
         check_now(call.now_ms)?;
         if self.stopped() {
             return Ok(Answer::Stop);
         }
+        // Only an interrupted at-most-once step decides at begin; ask for a draw first if that
+        // decision is a jittered retry, before anything is allocated.
+        if random.is_none() && semantics == Semantics::AtMostOncePerRetry {
+            let (id, _, parent_id) = self.peek_id(call)?;
+            if let Some(op) = self
+                .checkpointed(&id)
+                .filter(|o| o.status == Status::Started)
+            {
+                let probe = Op {
+                    kind: Kind::Step {
+                        semantics,
+                        strategy: strategy.clone(),
+                    },
+                    id: id.clone(),
+                    parent_id,
+                    name: call.name.map(str::to_string),
+                    state: State::Running,
+                    attempt: 0,
+                };
+                let step_call = self.step_call(&probe, semantics, call.now_ms);
+                let plan = with_strategy(&probe, lookup, |s| {
+                    needs_draw(s, step::begin(&step_call, Some(op), s, 0.0)?)
+                })?;
+                if plan.is_none() {
+                    return Ok(Answer::NeedRandom);
+                }
+            }
+        }
+        let random = random.unwrap_or(0.0);
         let (id, _, parent_id) = self.next_id(call)?;
         let handle = self.add_op(Op {
             kind: Kind::Step {
@@ -61,12 +92,13 @@ impl Invocation {
 
     /// The step's function returned (`payload`: its serialized value, None for the SDK's "no
     /// value") or raised.
+    /// `random`: the host's draw, needed only when the answer was NeedRandom.
     pub fn step_done(
         &mut self,
         handle: usize,
         outcome: &StepOutcome<'_>,
         now_ms: f64,
-        random: f64,
+        random: Option<f64>,
         lookup: &Lookup<'_>,
     ) -> Result<Answer, CoreError> {
         check_now(now_ms)?;
@@ -86,9 +118,13 @@ impl Invocation {
             return Ok(Answer::Stop);
         }
         let step_call = self.step_call(&op, semantics, now_ms);
-        let plan = with_strategy(&op, lookup, |s| {
-            step::complete(&step_call, op.attempt, outcome, s, random)
+        let plan = with_strategy(&op, lookup, |s| match random {
+            Some(r) => step::complete(&step_call, op.attempt, outcome, s, r).map(Some),
+            None => needs_draw(s, step::complete(&step_call, op.attempt, outcome, s, 0.0)?),
         })?;
+        let Some(plan) = plan else {
+            return Ok(Answer::NeedRandom);
+        };
         let held = match outcome {
             StepOutcome::Success {
                 payload: Some(text),
@@ -184,6 +220,12 @@ impl Invocation {
             }
         }
     }
+}
+
+/// The plan, or None when it is a retry whose delay depends on the draw (jitter).
+fn needs_draw(strategy: &Strategy, plan: Plan) -> Result<Option<Plan>, CoreError> {
+    let retries = plan.updates.iter().any(|u| u.action == UpdateAction::Retry);
+    Ok((!(retries && strategy.jitter != Jitter::None)).then_some(plan))
 }
 
 fn with_strategy<R>(

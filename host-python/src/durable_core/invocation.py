@@ -105,7 +105,12 @@ class Engine:
         profile: Profile | str = Profile.UNIFIED,
         clock: Callable[[], float] = time.time,
         random: Callable[[], float] | None = None,
+        idle_flush_seconds: float | None = 0.1,
     ) -> None:
+        """``idle_flush_seconds``: while a step runs, updates that nothing waits for (an
+        at-least-once START) are sent after this long, as the Python SDK's batcher does, so a
+        long or crashing step leaves its START behind; None sends them only with the next
+        update that is waited for (deterministic, for tests)."""
         if not isinstance(envelope, Mapping):
             raise wrong_type("envelope", envelope, "the durable invocation input (a mapping)")
         for method in ("checkpoint", "get_state"):
@@ -117,6 +122,8 @@ class Engine:
         self._random = random
         self._held: dict[int, str] = {}
         self._io = threading.RLock()
+        self._idle_flush = idle_flush_seconds
+        self._timer: threading.Timer | None = None
         self._rt = runtime()
         try:
             request = json.dumps({"profile": self.profile.value, "envelope": envelope})
@@ -223,6 +230,31 @@ class Engine:
             return {"unreadable": True}
         return {"ok": dict(body)}
 
+    def _drawing(self, request: dict[str, Any], payload: str | None = None) -> dict[str, Any]:
+        """A call whose retry decision may need the host's draw: drawn only when the core asks
+        (a jittered retry), so the random source is used exactly as often as the SDK uses it."""
+        answer = self._call(request, payload)
+        if answer["kind"] == "need-random":
+            request["random"] = self._draw()
+            answer = self._call(request, payload)
+        return answer
+
+    def _flush_later(self) -> None:
+        """Send what nothing waits for once the user's code has run for a while."""
+        if self._idle_flush is None or self._timer is not None:
+            return
+
+        def flush() -> None:
+            self._timer = None
+            try:
+                self.pump()
+            except Exception:  # the next waited-for update or finish reports the failure
+                pass
+
+        self._timer = threading.Timer(self._idle_flush, flush)
+        self._timer.daemon = True
+        self._timer.start()
+
     def _settle(self, answer: dict[str, Any], held: str | None = None) -> dict[str, Any]:
         """Keep a held payload, then pump to the answer's ``sync``."""
         if held is not None and answer.get("held") is not None:
@@ -251,25 +283,25 @@ class Engine:
             "name": name,
             "semantics": semantics,
             "now_ms": self.now_ms(),
-            "random": self._draw(),
         }
         if retry_spec is not None:
             request["retry"] = dict(retry_spec)
         if strategy is not None:
             with self._rt.lock:
                 request["strategy"] = strategy._registered(self._rt)
-                answer = self._call(request)
+                answer = self._drawing(request)
         else:
-            answer = self._call(request)
+            answer = self._drawing(request)
         while answer["kind"] == "execute":
             self._settle(answer)
+            self._flush_later()
             op = answer["op"]
-            done = {"call": "step-done", "op": op, "now_ms": 0.0, "random": self._draw()}
+            done: dict[str, Any] = {"call": "step-done", "op": op, "now_ms": 0.0}
             try:
                 value = fn(answer["attempt"])
             except Exception as err:
                 done["now_ms"] = self.now_ms()
-                answer = self._call({**done, "outcome": failure_of(err)})
+                answer = self._drawing({**done, "outcome": failure_of(err)})
                 if answer["kind"] == "propagate":
                     raise
                 continue
@@ -363,6 +395,9 @@ class Engine:
         return self._finish({"outcome": "stopped"}, None)
 
     def _finish(self, request: dict[str, Any], result: str | None) -> dict[str, Any]:
+        timer = self._timer
+        if timer is not None:
+            timer.cancel()
         done = self._call({"call": "finish", "now_ms": self.now_ms(), **request}, result)
         if done.get("held") is not None and result is not None:
             self._held[done["held"]] = result

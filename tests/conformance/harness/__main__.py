@@ -1,15 +1,15 @@
-"""Run the official step requirements (and, as an extra section, the wait requirements) on every
-driver and print requirement x driver -> verdict.
+"""Run the official step, wait and child requirements on every driver and print requirement x
+driver -> verdict.
 
     python -m harness [--json PATH] [--driver NAME]... [--only ID]... [--suite SUITE]...
                       [--extra-suite SUITE]... [--node-clock auto|skip|real]
                       [--core-clock skip|real] [--raw-python-history] [--seed N] [--no-faults]
 
-Main suites: step (official) and checkpoint-faults (ours, tests/conformance/requirements/;
-run in parallel; --no-faults skips it; --only CF-n and --driver NAME select in it too).
-Exit status: 1 if any requirement of a main suite is FAILED, else 0.
+Main suites: step, wait and child (official) and checkpoint-faults (ours,
+tests/conformance/requirements/; run in parallel; --no-faults skips it; --only CF-n and --driver
+NAME select in it too). Exit status: 1 if any requirement of a main suite is FAILED, else 0.
 NOT_IMPLEMENTED and KNOWN_RUNNER_DEVIATION carry their reason/evidence and do not fail the run;
-extra suites (default: wait) are reported but do not change the exit status.
+extra suites (default: none) are reported but do not change the exit status.
 """
 
 from __future__ import annotations
@@ -40,9 +40,10 @@ EXTRA_NOTE = "extra: informational, does not set the exit status"
 SHORT = {
     "python-sdk": "py",
     "node-sdk": "node",
-    "core-step": "core",
-    "core-step-node": "core-node",
+    "core-python": "core-py",
+    "core-node": "core-node",
 }
+MAIN_SUITES = ["step", "wait", "child"]
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -55,19 +56,28 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--json", metavar="PATH", help="write every verdict, with histories, to PATH"
     )
     parser.add_argument(
-        "--driver", action="append", metavar="NAME", help="only this driver (repeatable)"
+        "--driver",
+        action="append",
+        metavar="NAME",
+        help="only this driver (repeatable)",
     )
     parser.add_argument(
-        "--only", action="append", metavar="ID", help="only this requirement id (repeatable)"
+        "--only",
+        action="append",
+        metavar="ID",
+        help="only this requirement id (repeatable)",
     )
     parser.add_argument(
-        "--suite", action="append", metavar="SUITE", help="main suite (repeatable; default: step)"
+        "--suite",
+        action="append",
+        metavar="SUITE",
+        help="main suite (repeatable; default: step, wait, child)",
     )
     parser.add_argument(
         "--extra-suite",
         action="append",
         metavar="SUITE",
-        help="informational suite (repeatable; default: wait; 'none' for none)",
+        help="informational suite (repeatable; default: none)",
     )
     parser.add_argument(
         "--node-clock",
@@ -80,13 +90,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--core-clock",
         choices=("skip", "real"),
         default=None,
-        help="core-step drivers: dex-local-runner with --skip-time (default: skip) or with real "
+        help="core drivers: dex-local-runner with --skip-time (default: skip) or with real "
         "timers (real: the retry requirements then wait out their delays, 1-13 up to 15 s)",
     )
     parser.add_argument(
         "--raw-python-history",
         action="store_true",
-        help="python-sdk and core-step drivers: do not restore the InvocationCompletedDetails "
+        help="python-sdk and core-python drivers: do not restore the InvocationCompletedDetails "
         "the runner drops",
     )
     parser.add_argument(
@@ -111,7 +121,9 @@ def plan(suites: list[str], only: set[str] | None) -> list[official.Requirement]
     return out
 
 
-def _start_faults(args: argparse.Namespace) -> tuple[threading.Thread, dict[str, Any]] | None:
+def _start_faults(
+    args: argparse.Namespace,
+) -> tuple[threading.Thread, dict[str, Any]] | None:
     """The checkpoint-faults suite in a background thread (its own dex-local-runner, proxy and
     Node process), or None when the selection leaves nothing of it."""
     if not args.faults or (args.suite and fault_suite.SUITE not in args.suite):
@@ -129,7 +141,9 @@ def _start_faults(args: argparse.Namespace) -> tuple[threading.Thread, dict[str,
         try:
             box["report"] = fault_suite.run_suite(only or None, drivers or None)
         except Exception as error:  # reported as a failed suite, never swallowed  # noqa: BLE001
-            box["error"] = f"{type(error).__name__}: {error}\n{traceback.format_exc(limit=6)}"
+            box["error"] = (
+                f"{type(error).__name__}: {error}\n{traceback.format_exc(limit=6)}"
+            )
 
     thread = threading.Thread(target=work, name="checkpoint-faults", daemon=True)
     thread.start()
@@ -138,8 +152,8 @@ def _start_faults(args: argparse.Namespace) -> tuple[threading.Thread, dict[str,
 
 def run_all(args: argparse.Namespace) -> dict[str, Any]:
     faults = _start_faults(args)
-    main_suites = [s for s in (args.suite or ["step"]) if s != fault_suite.SUITE]
-    extra = [] if args.extra_suite == ["none"] else (args.extra_suite or ["wait"])
+    main_suites = [s for s in (args.suite or MAIN_SUITES) if s != fault_suite.SUITE]
+    extra = [] if args.extra_suite in (None, ["none"]) else args.extra_suite
     extra = [s for s in extra if s not in main_suites]
     only = set(args.only) if args.only else None
     requirements = plan(main_suites + extra, only)
@@ -148,7 +162,9 @@ def run_all(args: argparse.Namespace) -> dict[str, Any]:
     if args.driver:
         unknown = set(args.driver) - set(drivers)
         if unknown:
-            raise SystemExit(f"unknown driver(s) {sorted(unknown)}; have {sorted(drivers)}")
+            raise SystemExit(
+                f"unknown driver(s) {sorted(unknown)}; have {sorted(drivers)}"
+            )
         drivers = {n: d for n, d in drivers.items() if n in args.driver}
 
     # Variables are resolved once per requirement, so the durable-core run and its control get the
@@ -159,9 +175,9 @@ def run_all(args: argparse.Namespace) -> dict[str, Any]:
         for r in requirements:
             context, value = resolved[r.id]
             strategies = ["durable-core"]
-            # Control runs: every step requirement (cheap; needed to prove runner deviations and to
-            # compare delays). Wait requirements configure no retry strategy, so there is none.
-            if r.suite == "step" and "sdk" in driver.strategies:
+            # Control runs: every step and child requirement (cheap; needed to prove runner
+            # deviations and to compare delays). Wait requirements configure no retry strategy.
+            if r.suite in ("step", "child") and "sdk" in driver.strategies:
                 strategies.append("sdk")
             for strategy in strategies:
                 if strategy in driver.strategies:
@@ -199,13 +215,22 @@ def run_all(args: argparse.Namespace) -> dict[str, Any]:
                 continue
             verdicts.append(
                 judging.decide(
-                    r, context, name, drivers[name].runner, subject, runs.get((name, r.id, "sdk"))
+                    r,
+                    context,
+                    name,
+                    drivers[name].runner,
+                    subject,
+                    runs.get((name, r.id, "sdk")),
                 )
             )
 
     judging.cross_check_delays(
         verdicts,
-        {n: d.delay_reference for n, d in drivers.items() if d.delay_reference in drivers},
+        {
+            n: d.delay_reference
+            for n, d in drivers.items()
+            if d.delay_reference in drivers
+        },
     )
 
     versions = {
@@ -221,7 +246,7 @@ def run_all(args: argparse.Namespace) -> dict[str, Any]:
             versions[dist] = dist_version(dist)
         except PackageNotFoundError:
             versions[dist] = "not installed"
-    for module_name in ("harness.drivers.node_sdk", "harness.drivers.core_step_node"):
+    for module_name in ("harness.drivers.node_sdk", "harness.drivers.core_node"):
         module = sys.modules.get(module_name)
         if module is not None:
             versions.update(module.versions())
@@ -230,7 +255,8 @@ def run_all(args: argparse.Namespace) -> dict[str, Any]:
         thread, box = faults
         thread.join(fault_suite.RUN_TIMEOUT_SECONDS * 3)
         fault_report = box.get("report") or {
-            "error": box.get("error") or "the checkpoint-faults suite did not finish in time"
+            "error": box.get("error")
+            or "the checkpoint-faults suite did not finish in time"
         }
     return {
         "faults": fault_report,
@@ -243,9 +269,17 @@ def run_all(args: argparse.Namespace) -> dict[str, Any]:
         "main_suites": main_suites,
         "extra_suites": extra,
         "seed": args.seed,
-        "expected_logs_not_checked": [r.id for r in requirements if r.spec.get("ExpectedLogs")],
+        # (requirement, driver) pairs with ExpectedLogs whose driver does not capture logs.
+        "expected_logs_not_checked": sorted(
+            {
+                f"{v.requirement} {v.driver}"
+                for v in verdicts
+                if v.facts.get("logs_checked") is False
+            }
+        ),
         "drivers": {
-            n: {"description": d.description, "runner": d.runner} for n, d in drivers.items()
+            n: {"description": d.description, "runner": d.runner}
+            for n, d in drivers.items()
         },
         "versions": versions,
         "timing": {"wall_seconds": wall, "driver_seconds": driver_seconds},
@@ -290,7 +324,9 @@ def render(report: dict[str, Any]) -> tuple[str, int]:
             f"{report['requirements_package']['version']}"
         )
         lines += ["", title, "=" * len(title)]
-        head = f"{'id':<5} {'description':<44} " + " ".join(f"{d:<{width}}" for d in drivers)
+        head = f"{'id':<5} {'description':<44} " + " ".join(
+            f"{d:<{width}}" for d in drivers
+        )
         with_delays = suite == "step"
         if with_delays:
             head += "  same delays as SDK [durable-core's delays]"
@@ -301,7 +337,8 @@ def render(report: dict[str, Any]) -> tuple[str, int]:
             if len(description) > 44:
                 description = description[:41] + "..."
             cells = " ".join(
-                f"{by_driver[d]['verdict'] if d in by_driver else '':<{width}}" for d in drivers
+                f"{by_driver[d]['verdict'] if d in by_driver else '':<{width}}"
+                for d in drivers
             )
             line = f"{rid:<5} {description:<44} {cells}"
             if with_delays:
@@ -312,7 +349,9 @@ def render(report: dict[str, Any]) -> tuple[str, int]:
                 )
             lines.append(line.rstrip())
             if main:
-                failed_main += sum(1 for v in by_driver.values() if v["verdict"] == FAILED)
+                failed_main += sum(
+                    1 for v in by_driver.values() if v["verdict"] == FAILED
+                )
         if with_delays:
             lines.append(
                 "  (delays: NextAttemptDelaySeconds of each step close that has one; the Python "
@@ -320,7 +359,9 @@ def render(report: dict[str, Any]) -> tuple[str, int]:
                 "core step drivers compare with the SDK driver of their language; "
                 "'-': nothing to compare with)"
             )
-        counts = {d: Counter(v["verdict"] for v in rows if v["driver"] == d) for d in drivers}
+        counts = {
+            d: Counter(v["verdict"] for v in rows if v["driver"] == d) for d in drivers
+        }
         lines.append("")
         name_width = max(11, *(len(d) for d in drivers))
         for d in drivers:
@@ -328,7 +369,8 @@ def render(report: dict[str, Any]) -> tuple[str, int]:
             lines.append(
                 f"  {d:<{name_width}} "
                 + ", ".join(
-                    f"{k} {c.get(k, 0)}" for k in (PASSED, DEVIATION, NOT_IMPLEMENTED, FAILED)
+                    f"{k} {c.get(k, 0)}"
+                    for k in (PASSED, DEVIATION, NOT_IMPLEMENTED, FAILED)
                 )
             )
 
@@ -364,15 +406,24 @@ def render(report: dict[str, Any]) -> tuple[str, int]:
     used = {d["key"] for v in verdicts for d in v["deviations"]}
     catalogue = [d for d in report["deviation_catalogue"] if d["key"] in used]
     if catalogue:
-        lines += ["", "Runner deviations referenced above", "----------------------------------"]
+        lines += [
+            "",
+            "Runner deviations referenced above",
+            "----------------------------------",
+        ]
         for d in catalogue:
             lines.append(f"{d['key']} ({d['runner']})")
             lines.extend(
-                textwrap.wrap(d["summary"], 100, initial_indent="    ", subsequent_indent="    ")
+                textwrap.wrap(
+                    d["summary"], 100, initial_indent="    ", subsequent_indent="    "
+                )
             )
             lines.extend(
                 textwrap.wrap(
-                    "source: " + d["source"], 100, initial_indent="    ", subsequent_indent="      "
+                    "source: " + d["source"],
+                    100,
+                    initial_indent="    ",
+                    subsequent_indent="      ",
                 )
             )
     normalised = Counter(n for v in verdicts for n in v["normalisations"])
@@ -384,7 +435,10 @@ def render(report: dict[str, Any]) -> tuple[str, int]:
         ]
     not_checked = report["expected_logs_not_checked"]
     if not_checked:
-        lines.append("ExpectedLogs are not checked (no log capture yet): " + ", ".join(not_checked))
+        lines.append(
+            "ExpectedLogs not checked (the driver does not capture logs): "
+            + ", ".join(not_checked)
+        )
     t = report["timing"]
     lines += [
         "",
@@ -405,7 +459,9 @@ def render(report: dict[str, Any]) -> tuple[str, int]:
             lines.append(text)
             failed_main += sum(1 for c in faults["cells"] if c["verdict"] == FAILED)
     lines.append("")
-    lines.append(f"{'FAILED' if failed_main else 'OK'}: {failed_main} FAILED in main suites")
+    lines.append(
+        f"{'FAILED' if failed_main else 'OK'}: {failed_main} FAILED in main suites"
+    )
     return "\n".join(lines), (1 if failed_main else 0)
 
 

@@ -100,11 +100,14 @@ def _py_missing_invocation_details(outcome: Outcome) -> list[str]:
     return [
         f"EventId {e['EventId']}: InvocationCompleted has no InvocationCompletedDetails"
         for e in outcome.events
-        if e.get("EventType") == "InvocationCompleted" and "InvocationCompletedDetails" not in e
+        if e.get("EventType") == "InvocationCompleted"
+        and "InvocationCompletedDetails" not in e
     ]
 
 
-def _py_add_invocation_details(events: Events, _outcome: Outcome) -> tuple[Events, bool]:
+def _py_add_invocation_details(
+    events: Events, _outcome: Outcome
+) -> tuple[Events, bool]:
     for event in events:
         if event.get("EventType") == "InvocationCompleted":
             event.setdefault("InvocationCompletedDetails", {})
@@ -144,7 +147,9 @@ def _py_add_retry_details(events: Events, _outcome: Outcome) -> tuple[Events, bo
 
 def _py_crash_unrecorded(outcome: Outcome) -> list[str]:
     crashed = outcome.facts.get("crashed_invocations", 0)
-    recorded = sum(1 for e in outcome.events if e.get("EventType") == "InvocationCompleted")
+    recorded = sum(
+        1 for e in outcome.events if e.get("EventType") == "InvocationCompleted"
+    )
     invocations = outcome.facts.get("invocations", 0)
     if crashed and recorded < invocations:
         return [
@@ -164,7 +169,8 @@ def _py_insert_crash_records(events: Events, outcome: Outcome) -> tuple[Events, 
     crashed_at = sorted(outcome.facts.get("crashed_at", []))
     recorded = [e for e in events if e.get("EventType") == "InvocationCompleted"]
     starts = [
-        _time(e.get("InvocationCompletedDetails", {}).get("StartTimestamp")) for e in recorded
+        _time(e.get("InvocationCompletedDetails", {}).get("StartTimestamp"))
+        for e in recorded
     ]
     if None in starts and "recorded_invocation_starts" in outcome.facts:
         # The history lacks the details (py-invocation-details-dropped, not restored): the start
@@ -174,7 +180,11 @@ def _py_insert_crash_records(events: Events, outcome: Outcome) -> tuple[Events, 
             return events, False
     if not crashed_at or None in starts:
         return events, False
-    ordinals = [n for n in range(1, outcome.facts.get("invocations", 0) + 1) if n not in crashed_at]
+    ordinals = [
+        n
+        for n in range(1, outcome.facts.get("invocations", 0) + 1)
+        if n not in crashed_at
+    ]
     if len(ordinals) != len(recorded):
         return events, False
     for crash in reversed(crashed_at):
@@ -259,7 +269,9 @@ def _js_early_timers(outcome: Outcome) -> list[str]:
             and at
             and "NextAttemptDelaySeconds" in details.get("RetryDetails", {})
         ):
-            due[op] = at + timedelta(seconds=details["RetryDetails"]["NextAttemptDelaySeconds"])
+            due[op] = at + timedelta(
+                seconds=details["RetryDetails"]["NextAttemptDelaySeconds"]
+            )
         elif kind in ("WaitSucceeded", "StepStarted") and op in due and at:
             if at + EARLY_TOLERANCE < due[op]:
                 early = (due[op] - at).total_seconds()
@@ -291,6 +303,67 @@ def _js_end_invocations_before_early_timers(
                     "InvocationCompletedDetails": {},
                 }
             )
+        fixed.append(event)
+    return _renumber(fixed), True
+
+
+def _py_timers_inside_arming_invocation(outcome: Outcome) -> list[tuple[int, int]]:
+    """(timer event id, InvocationCompleted id) pairs where a timer fired while the invocation
+    that armed it was still running: a WaitSucceeded (or a retried step's StepStarted) with no
+    InvocationCompleted between it and the event that armed the timer, followed by the
+    InvocationCompleted of an invocation that started before the timer was armed."""
+    ordered = sorted(outcome.events, key=lambda e: e.get("EventId", 0))
+    pairs = []
+    armed: dict[str, tuple[int, datetime | None]] = {}  # op -> (index armed, when)
+    for i, e in enumerate(ordered):
+        kind, op = e.get("EventType"), e.get("Id")
+        details = _details(e)
+        if kind == "InvocationCompleted":
+            armed.clear()
+            continue
+        retry = details.get("RetryDetails", {})
+        if kind == "WaitStarted" or (
+            kind == "StepFailed"
+            and isinstance(retry, dict)
+            and "NextAttemptDelaySeconds" in retry
+        ):
+            armed[op] = (i, _time(e.get("EventTimestamp")))
+        elif kind in ("WaitSucceeded", "StepStarted") and op in armed:
+            _, when = armed.pop(op)
+            for later in ordered[i + 1 :]:
+                if later.get("EventType") != "InvocationCompleted":
+                    continue
+                started = _time(_details(later).get("StartTimestamp"))
+                if started is not None and when is not None and started <= when:
+                    pairs.append((e["EventId"], later["EventId"]))
+                break
+    return pairs
+
+
+def _py_early_timers(outcome: Outcome) -> list[str]:
+    return [
+        f"EventId {timer}: the timer fired while the invocation that armed it was still running "
+        f"(its InvocationCompleted is EventId {end})"
+        for timer, end in _py_timers_inside_arming_invocation(outcome)
+    ]
+
+
+def _py_end_invocations_before_early_timers(
+    events: Events, outcome: Outcome
+) -> tuple[Events, bool]:
+    """The service ends the arming invocation before the timer fires: move that invocation's
+    InvocationCompleted to just before the timer event, and renumber."""
+    moves = dict(_py_timers_inside_arming_invocation(outcome))
+    ordered = sorted(events, key=lambda e: e.get("EventId", 0))
+    by_id = {e.get("EventId"): e for e in ordered}
+    moved = {end for end in moves.values()}
+    fixed: Events = []
+    for event in ordered:
+        if event.get("EventId") in moved:
+            continue
+        end = moves.get(event.get("EventId"))
+        if end is not None and end in by_id:
+            fixed.append(by_id[end])
         fixed.append(event)
     return _renumber(fixed), True
 
@@ -361,6 +434,20 @@ DEVIATIONS: tuple[Deviation, ...] = (
         detect=_js_early_timers,
         correct=_js_end_invocations_before_early_timers,
     ),
+    Deviation(
+        key="py-skiptime-early-timer",
+        runner=PY_RUNNER,
+        summary="dex-local-runner start-server --skip-time fires a timer (a wait, a retry delay) "
+        "as soon as the checkpoint that arms it is applied, while the invocation that armed it is "
+        "still running: the WaitSucceeded (or the retried StepStarted) lands before that "
+        "invocation's InvocationCompleted, which started before the timer was armed. The service "
+        "fires a timer only when it is due, after the arming invocation suspended. The core "
+        "drivers run on --skip-time by default (--core-clock real runs them on real timers).",
+        source="aws_durable_execution_sdk_python_testing executor.py (skip_time: the wait's "
+        "timer is scheduled with no delay when its START is checkpointed)",
+        detect=_py_early_timers,
+        correct=_py_end_invocations_before_early_timers,
+    ),
 )
 
 
@@ -368,7 +455,9 @@ def for_runner(runner: str) -> list[Deviation]:
     return [d for d in DEVIATIONS if d.runner == runner]
 
 
-def corrected(events: Events, outcome: Outcome, deviations: list[Deviation]) -> tuple[Events, bool]:
+def corrected(
+    events: Events, outcome: Outcome, deviations: list[Deviation]
+) -> tuple[Events, bool]:
     """The history with every given deviation undone (a deep copy); ``complete`` is False when
     some deviation has no correction or could not be fully undone."""
     fixed = copy.deepcopy(sorted(events, key=lambda e: e.get("EventId", 0)))

@@ -76,8 +76,12 @@ class Fault:
             raise ValueError(f"Fault.api must be one of {APIS}, not {self.api!r}")
         if self.kind not in KINDS:
             raise ValueError(f"Fault.kind must be one of {KINDS}, not {self.kind!r}")
-        if self.kind == "http" and not (isinstance(self.status, int) and 400 <= self.status < 600):
-            raise ValueError(f"Fault.status must be an HTTP error status, not {self.status!r}")
+        if self.kind == "http" and not (
+            isinstance(self.status, int) and 400 <= self.status < 600
+        ):
+            raise ValueError(
+                f"Fault.status must be an HTTP error status, not {self.status!r}"
+            )
         if self.kind in ("no-token",) and self.api != "checkpoint":
             raise ValueError("Fault.kind no-token applies to checkpoint calls only")
         if self.invocation < 1 or self.call < 1:
@@ -164,7 +168,11 @@ class FaultProxy:
             return
         parsed = urllib.parse.urlsplit(request.path)
         parts = parsed.path.strip("/").split("/")
-        if method == "POST" and len(parts) == 4 and parts[:2] == ["2015-03-31", "functions"]:
+        if (
+            method == "POST"
+            and len(parts) == 4
+            and parts[:2] == ["2015-03-31", "functions"]
+        ):
             self._invoke(request, urllib.parse.unquote(parts[2]), body)
             return
         api = None
@@ -202,9 +210,9 @@ class FaultProxy:
             key = (api, invocation)
             # Invocations are numbered per API: the k-th invocation that calls this API.
             ordinal = (
-                sorted({i for a, i in plan.per_invocation if a == api} | {invocation}).index(
-                    invocation
-                )
+                sorted(
+                    {i for a, i in plan.per_invocation if a == api} | {invocation}
+                ).index(invocation)
                 + 1
             )
             plan.per_invocation[key] = plan.per_invocation.get(key, 0) + 1
@@ -313,10 +321,14 @@ class FaultProxy:
         except ValueError:
             _answer(request, 400, {"message": f"fault proxy: bad marker {marker!r}"})
             return
-        upstream = {k: v[0] for k, v in query.items() if k not in ("Marker", "MaxItems")}
+        upstream = {
+            k: v[0] for k, v in query.items() if k not in ("Marker", "MaxItems")
+        }
         upstream["MaxItems"] = "1000"
         path = parsed.path + "?" + urllib.parse.urlencode(upstream)
-        status, headers, data = _send(self.service_url + path, "GET", None, dict(request.headers))
+        status, headers, data = _send(
+            self.service_url + path, "GET", None, dict(request.headers)
+        )
         if status != 200:
             headers = _with_error_type(status, headers, data)
             self._record(plan, "get-state", where, "ok", status)
@@ -336,16 +348,22 @@ class FaultProxy:
         page: dict[str, Any] = {"Operations": operations[index : index + 1]}
         if index + 1 < len(operations):
             page["NextMarker"] = f"{PAGE_MARKER}{index + 1}"
-        self._record(plan, "get-state", where, "ok" if fault is None else fault.kind, status)
+        self._record(
+            plan, "get-state", where, "ok" if fault is None else fault.kind, status
+        )
         if fault is not None and fault.kind == "timeout":
             time.sleep(HOLD_SECONDS)
             _reset(request)
         elif fault is not None and fault.kind == "not-json":
-            _answer_raw(request, 200, {"Content-Type": "text/html"}, b"<html>Bad Gateway</html>")
+            _answer_raw(
+                request, 200, {"Content-Type": "text/html"}, b"<html>Bad Gateway</html>"
+            )
         else:
             _answer(request, 200, page)
 
-    def _invoke(self, request: BaseHTTPRequestHandler, function: str, body: bytes) -> None:
+    def _invoke(
+        self, request: BaseHTTPRequestHandler, function: str, body: bytes
+    ) -> None:
         with self._lock:
             plan = self.plans.get(function)
         if plan is None:
@@ -386,7 +404,9 @@ class FaultProxy:
         _answer_raw(request, status, headers, data)
 
 
-def _with_error_type(status: int, headers: dict[str, str], data: bytes) -> dict[str, str]:
+def _with_error_type(
+    status: int, headers: dict[str, str], data: bytes
+) -> dict[str, str]:
     """dex-local-runner 1.4.0 names an error only in its JSON body (``Type``) and sends no
     ``X-Amzn-ErrorType`` header, which is where botocore and the AWS SDK v3 read the error code
     (both then report the bare status: ``404``, ``Unknown``). The service sends the header, so
@@ -402,8 +422,12 @@ def _with_error_type(status: int, headers: dict[str, str], data: bytes) -> dict[
     return {**headers, "X-Amzn-ErrorType": code}
 
 
-def _error_fields(headers: dict[str, str], data: bytes) -> tuple[str | None, str | None]:
-    code = next((v for k, v in headers.items() if k.lower() == "x-amzn-errortype"), None)
+def _error_fields(
+    headers: dict[str, str], data: bytes
+) -> tuple[str | None, str | None]:
+    code = next(
+        (v for k, v in headers.items() if k.lower() == "x-amzn-errortype"), None
+    )
     try:
         body = json.loads(data)
         message = body.get("message") or body.get("Message")
@@ -447,7 +471,9 @@ def _send(
         return (
             502,
             {"Content-Type": "application/json"},
-            json.dumps({"message": f"fault proxy: upstream unreachable: {error}"}).encode(),
+            json.dumps(
+                {"message": f"fault proxy: upstream unreachable: {error}"}
+            ).encode(),
         )
 
 
@@ -502,7 +528,9 @@ def _reset(request: BaseHTTPRequestHandler) -> None:
     """Close the connection with a TCP RST (SO_LINGER 0) and answer nothing."""
     request.close_connection = True
     try:
-        request.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        request.connection.setsockopt(
+            socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+        )
         request.connection.close()
     except OSError:
         pass

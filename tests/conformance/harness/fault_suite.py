@@ -152,7 +152,9 @@ SDK_SOURCES = {
 
 def load_requirements(only: set[str] | None = None) -> list[official.Requirement]:
     out = []
-    for path in sorted(REQUIREMENTS_DIR.glob("*.yaml"), key=lambda p: official._id_key(p.stem)):
+    for path in sorted(
+        REQUIREMENTS_DIR.glob("*.yaml"), key=lambda p: official._id_key(p.stem)
+    ):
         if only and path.stem not in only:
             continue
         with path.open(encoding="utf-8") as f:
@@ -181,7 +183,9 @@ class PythonHost:
         self.facts: dict[str, Any] = {}
 
     def register(self, function: str, driver: FaultDriver) -> str:
-        module, _, name = (driver.entry or "harness.fault_python:sdk_entry").partition(":")
+        module, _, name = (driver.entry or "harness.fault_python:sdk_entry").partition(
+            ":"
+        )
         entry = getattr(importlib.import_module(module), name)
         facts = self._fp.Facts()
         self.facts[function] = facts
@@ -220,7 +224,9 @@ class NodeHost:
         except ValueError:
             log = self.log()
             self.close()
-            raise RuntimeError(f"fault-server.mjs did not start: {line!r} {log}") from None
+            raise RuntimeError(
+                f"fault-server.mjs did not start: {line!r} {log}"
+            ) from None
         self.url = ready["url"]
         self._versions = ready.get("versions", {})
 
@@ -263,7 +269,9 @@ HOSTS: dict[str, Callable[[str], Any]] = {"python": PythonHost, "node": NodeHost
 
 def _read_line(process: subprocess.Popen, seconds: float) -> str:
     box: list[str] = []
-    reader = threading.Thread(target=lambda: box.append(process.stdout.readline()), daemon=True)  # type: ignore[union-attr]
+    reader = threading.Thread(
+        target=lambda: box.append(process.stdout.readline()), daemon=True
+    )  # type: ignore[union-attr]
     reader.start()
     reader.join(seconds)
     return box[0] if box else ""
@@ -325,7 +333,9 @@ def run_suite(
         for r in requirements:
             fault = fault_of(r)
             for d in chosen:
-                function = f"cf-{r.id}-{d.name.replace('@', '-')}-{uuid.uuid4().hex[:8]}"
+                function = (
+                    f"cf-{r.id}-{d.name.replace('@', '-')}-{uuid.uuid4().hex[:8]}"
+                )
                 endpoint = hosts[d.host].register(function, d)
                 plan = Plan(function, endpoint, [fault])
                 proxy.register(plan)
@@ -338,7 +348,9 @@ def run_suite(
                 )
                 started_runs.append((r, d, function, plan, context, arn))
         for r, d, function, plan, context, arn in started_runs:
-            cells.append(_collect(service, hosts[d.host], r, d, function, plan, context, arn))
+            cells.append(
+                _collect(service, hosts[d.host], r, d, function, plan, context, arn)
+            )
     finally:
         for host in hosts.values():
             host.close()
@@ -370,7 +382,7 @@ def _collect(
     context: Any,
     arn: str,
 ) -> Cell:
-    from .drivers.core_step import read_history
+    from .drivers.core_python import read_history
 
     cell = Cell(r.id, d.name, expected_category=r.spec.get("Category"))
     described = service.wait(arn, RUN_TIMEOUT_SECONDS)
@@ -407,14 +419,18 @@ def predicted(fault: Fault, profile: str, errors: list[Any] | None = None) -> An
     if fault.kind == "http":
         code = fault.code if fault.body else None
         message = fault.message if fault.body else None
-        return classify_api_error(fault.status, code, message, api=fault.api, profile=profile)
+        return classify_api_error(
+            fault.status, code, message, api=fault.api, profile=profile
+        )
     if fault.kind in ("reset", "timeout"):
         return classify_api_error(None, api=fault.api, profile=profile)
     return None  # a 200 answer: no failed call for the classifier
 
 
 def judge(cell: Cell, r: official.Requirement, d: FaultDriver, context: Any) -> None:
-    errors = official.judge(r, copy.deepcopy(context), cell.history or [], cell.status, cell.result)
+    errors = official.judge(
+        r, copy.deepcopy(context), cell.history or [], cell.status, cell.result
+    )
     errors += judging.operation_count_errors(
         r.spec.get("ExpectedExecutionHistory") or [],
         cell.history or [],
@@ -423,7 +439,9 @@ def judge(cell: Cell, r: official.Requirement, d: FaultDriver, context: Any) -> 
     fault = fault_of(r)
     hits = [c for c in cell.injected if c[3] == fault.kind]
     if len(hits) != 1:
-        errors.append(f"the fault was injected {len(hits)} times, not once: calls {cell.calls}")
+        errors.append(
+            f"the fault was injected {len(hits)} times, not once: calls {cell.calls}"
+        )
     expected_runs = r.spec.get("ExpectedStepRuns") or {}
     runs = cell.facts.get("step_runs") or {}
     for name in sorted(set(expected_runs) | set(runs)):
@@ -470,7 +488,9 @@ def _shows(cell: Cell, fault: Fault) -> bool:
         messages = [fault.message] if fault.kind == "http" else []
         messages += [e[5] for e in cell.service_errors if e[5]]
         text = str((cell.error or {}).get("ErrorMessage") or "")
-        return any(m and m in text for m in messages) or (fault.kind == "http" and not fault.body)
+        return any(m and m in text for m in messages) or (
+            fault.kind == "http" and not fault.body
+        )
     outputs = cell.facts.get("outputs") or []
     return any(str(o).startswith("error") for o in outputs)
 
@@ -487,7 +507,11 @@ def _check_equality(cells: list[Cell], drivers: list[FaultDriver]) -> None:
             other = by.get((c.requirement, d.same_as))
             if other is None:
                 continue
-            if (c.verdict, c.status, c.error) != (other.verdict, other.status, other.error):
+            if (c.verdict, c.status, c.error) != (
+                other.verdict,
+                other.status,
+                other.error,
+            ):
                 c.errors.append(
                     f"EQUALITY: {d.name} {c.verdict}/{c.status}/{c.error}, {d.same_as} "
                     f"{other.verdict}/{other.status}/{other.error}"
@@ -506,7 +530,9 @@ def render(report: dict[str, Any]) -> tuple[str, int]:
     width = max(len(SDK_DEVIATION), *(len(d) for d in drivers))
     title = f"Suite {SUITE} (main; requirements of our own in {REQUIREMENTS_DIR.name}/)"
     lines = ["", title, "=" * len(title)]
-    head = f"{'id':<6} {'description':<46} " + " ".join(f"{d:<{width}}" for d in drivers)
+    head = f"{'id':<6} {'description':<46} " + " ".join(
+        f"{d:<{width}}" for d in drivers
+    )
     lines += [head, "-" * len(head)]
     by = {(c["requirement"], c["driver"]): c for c in cells}
     for rid in ids:
@@ -514,7 +540,8 @@ def render(report: dict[str, Any]) -> tuple[str, int]:
         if len(description) > 46:
             description = description[:43] + "..."
         row = " ".join(
-            f"{by[(rid, d)]['verdict'] if (rid, d) in by else '':<{width}}" for d in drivers
+            f"{by[(rid, d)]['verdict'] if (rid, d) in by else '':<{width}}"
+            for d in drivers
         )
         lines.append(f"{rid:<6} {description:<46} {row}".rstrip())
     lines.append("")
@@ -523,7 +550,8 @@ def render(report: dict[str, Any]) -> tuple[str, int]:
         lines.append(
             f"  {d:<24} "
             + ", ".join(
-                f"{k} {count.get(k, 0)}" for k in (PASSED, SDK_DEVIATION, NOT_IMPLEMENTED, FAILED)
+                f"{k} {count.get(k, 0)}"
+                for k in (PASSED, SDK_DEVIATION, NOT_IMPLEMENTED, FAILED)
             )
         )
     failed = [c for c in cells if c["verdict"] == FAILED]
@@ -539,12 +567,22 @@ def render(report: dict[str, Any]) -> tuple[str, int]:
             lines.append(f"{c['requirement']} {c['driver']}: {c['reason']}")
             if kind == FAILED:
                 lines.extend(f"    {e}" for e in c["errors"])
-                lines.append(f"    status {c['status']}, facts {c['facts']}, calls {c['calls']}")
+                lines.append(
+                    f"    status {c['status']}, facts {c['facts']}, calls {c['calls']}"
+                )
             else:
-                error = (c.get("error") or {}).get("ErrorMessage") if c.get("error") else None
-                lines.append(f"    injected {c['injected']}; execution error: {error!r}")
+                error = (
+                    (c.get("error") or {}).get("ErrorMessage")
+                    if c.get("error")
+                    else None
+                )
+                lines.append(
+                    f"    injected {c['injected']}; execution error: {error!r}"
+                )
                 if c["service_errors"]:
-                    lines.append(f"    the service's answers after it: {c['service_errors']}")
+                    lines.append(
+                        f"    the service's answers after it: {c['service_errors']}"
+                    )
     lines += [
         "",
         "Versions: " + ", ".join(f"{k} {v}" for k, v in report["versions"].items()),
@@ -567,7 +605,9 @@ def main(argv: list[str] | None = None) -> int:
     text, status = render(report)
     if args.dump:
         for c in report["cells"]:
-            print(f"== {c['requirement']} {c['driver']} {c['status']} {c['error']} {c['facts']}")
+            print(
+                f"== {c['requirement']} {c['driver']} {c['status']} {c['error']} {c['facts']}"
+            )
             print(f"   calls {c['calls']}")
             for e in c["history"] or []:
                 details = {k: v for k, v in e.items() if k.endswith("Details")}
@@ -576,7 +616,9 @@ def main(argv: list[str] | None = None) -> int:
                 )
     print(text)
     if args.json:
-        Path(args.json).write_text(json.dumps(report, indent=1, default=str), encoding="utf-8")
+        Path(args.json).write_text(
+            json.dumps(report, indent=1, default=str), encoding="utf-8"
+        )
     return status
 
 

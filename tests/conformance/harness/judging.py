@@ -35,7 +35,7 @@ from typing import Any
 
 from . import deviations as known
 from .drivers import NotImplementedCase, Outcome
-from .official import PlaceholderContext, Requirement, judge
+from .official import PlaceholderContext, Requirement, judge, judge_logs
 
 PASSED = "PASSED"
 FAILED = "FAILED"
@@ -116,7 +116,11 @@ def cross_check_delays(verdicts: list[Verdict], references: dict[str, str]) -> N
     by = {(v.driver, v.requirement): v for v in verdicts}
     for v in verdicts:
         reference = references.get(v.driver)
-        if reference is None or v.requirement not in RETRY_REQUIREMENTS or v.history is None:
+        if (
+            reference is None
+            or v.requirement not in RETRY_REQUIREMENTS
+            or v.history is None
+        ):
             continue
         theirs = by.get((reference, v.requirement))
         if theirs is None or theirs.control_history is None:
@@ -137,7 +141,9 @@ def retry_delays(events: list[dict[str, Any]]) -> list[Any]:
     out = []
     for event in sorted(events, key=lambda e: e.get("EventId", 0)):
         if event.get("EventType") in ("StepFailed", "StepSucceeded"):
-            retry = event.get(f"{event['EventType']}Details", {}).get("RetryDetails", {})
+            retry = event.get(f"{event['EventType']}Details", {}).get(
+                "RetryDetails", {}
+            )
             if isinstance(retry, dict) and "NextAttemptDelaySeconds" in retry:
                 out.append(retry["NextAttemptDelaySeconds"])
     return out
@@ -149,15 +155,22 @@ def _errors(
     events: list,
     status: str | None,
     result: str | None,
+    logs: list[dict[str, Any]] | None = None,
 ) -> list[str]:
     # Each judgement binds placeholders afresh from the same Variables. The official matcher
     # ignores actual events it was not asked about (one retry too many passes), so the number of
-    # events per operation is checked as well.
-    return judge(requirement, copy.deepcopy(base), events, status, result) + (
+    # events per operation is checked as well. ExpectedLogs are judged when the driver captured
+    # the context loggers' output (``facts["logs"]``).
+    errors = judge(requirement, copy.deepcopy(base), events, status, result) + (
         operation_count_errors(
-            requirement.spec.get("ExpectedExecutionHistory") or [], events, copy.deepcopy(base)
+            requirement.spec.get("ExpectedExecutionHistory") or [],
+            events,
+            copy.deepcopy(base),
         )
     )
+    if logs is not None:
+        errors += judge_logs(requirement, copy.deepcopy(base), logs)
+    return errors
 
 
 def decide(
@@ -186,15 +199,26 @@ def decide(
         return verdict
 
     outcome = subject.outcome
-    verdict.history, verdict.status, verdict.result = outcome.events, outcome.status, outcome.result
+    verdict.history, verdict.status, verdict.result = (
+        outcome.events,
+        outcome.status,
+        outcome.result,
+    )
     verdict.normalisations = list(outcome.normalisations)
     verdict.facts = dict(outcome.facts)
-    errors = _errors(requirement, base_context, outcome.events, outcome.status, outcome.result)
+    logs = outcome.facts.get("logs")
+    errors = _errors(
+        requirement, base_context, outcome.events, outcome.status, outcome.result, logs
+    )
+    if requirement.spec.get("ExpectedLogs"):
+        verdict.facts["logs_checked"] = logs is not None
 
     control_errors: list[str] | None = None
     if control is not None and control.outcome is not None:
         c = control.outcome
-        control_errors = _errors(requirement, base_context, c.events, c.status, c.result)
+        control_errors = _errors(
+            requirement, base_context, c.events, c.status, c.result
+        )
         verdict.control_errors = control_errors
         verdict.control_history = c.events
         if requirement.id in RETRY_REQUIREMENTS:
@@ -223,7 +247,9 @@ def decide(
     if not verdict.errors:
         verdict.verdict = PASSED
         if control_errors:
-            verdict.reason = "the control run (SDK strategy) failed where durable-core passed"
+            verdict.reason = (
+                "the control run (SDK strategy) failed where durable-core passed"
+            )
         return verdict
     if delay_error:
         verdict.reason = "durable-core's delays differ from the SDK's own strategy"
@@ -231,7 +257,13 @@ def decide(
 
     detected = _detect(runner, outcome)
     verdict.deviations = [
-        {"key": d.key, "runner": d.runner, "summary": d.summary, "source": d.source, "findings": f}
+        {
+            "key": d.key,
+            "runner": d.runner,
+            "summary": d.summary,
+            "source": d.source,
+            "findings": f,
+        }
         for d, f in detected
     ]
     if not detected:
@@ -258,7 +290,9 @@ def decide(
         assert control is not None and control.outcome is not None
         if _masked(control_errors) == _masked(errors):
             proof = "the control run with the SDK's own strategy fails with the same messages"
-        elif _same_deviations_only(requirement, base_context, runner, control.outcome, detected):
+        elif _same_deviations_only(
+            requirement, base_context, runner, control.outcome, detected
+        ):
             proof = (
                 "the control run with the SDK's own strategy shows the same deviations and, "
                 "like this run, passes with them undone (its messages differ in detail)"
@@ -272,9 +306,7 @@ def decide(
     elif counterfactual_errors == []:
         proof = "no control run for this requirement on this driver; the corrected history passes"
     else:
-        verdict.reason = (
-            "runner deviations detected but not proven (no control run, no complete correction)"
-        )
+        verdict.reason = "runner deviations detected but not proven (no control run, no complete correction)"
         return verdict
     verdict.verdict = DEVIATION
     verdict.reason = f"{keys}; {proof}"
@@ -301,7 +333,14 @@ def _undone(
     fixed, complete = known.corrected(outcome.events, outcome, [d for d, _ in detected])
     if not complete:
         return None
-    return _errors(requirement, base, fixed, outcome.status, outcome.result)
+    return _errors(
+        requirement,
+        base,
+        fixed,
+        outcome.status,
+        outcome.result,
+        outcome.facts.get("logs"),
+    )
 
 
 def _same_deviations_only(

@@ -5,8 +5,8 @@ The service plays Lambda's durable-execution side: it starts executions, invokes
 with the durable invocation input (``POST {LambdaEndpoint}/2015-03-31/functions/{name}/
 invocations``), validates and applies every checkpoint, fires retry timers and re-invokes. The
 function side is ``FunctionEndpoint``: a small HTTP server in this process that runs the handler
-registered under the function name (the ``core-step`` driver's handlers, which run durable-core's
-step driver). A handler may instead be served by another process (``core-step-node``): each
+registered under the function name (the ``core-python`` driver's handlers, which run durable-core's
+invocation engine). A handler may instead be served by another process (``core-node``): each
 execution names its own ``LambdaEndpoint``.
 
 Everything binds to 127.0.0.1; the service gets dummy credentials and
@@ -90,13 +90,19 @@ class FunctionEndpoint:
                     if handler is None:
                         status = 404
                         headers["X-Amzn-ErrorType"] = "ResourceNotFoundException"
-                        output = {"Type": "User", "Message": f"Function not found: {name}"}
+                        output = {
+                            "Type": "User",
+                            "Message": f"Function not found: {name}",
+                        }
                     else:
                         try:
                             output = handler(json.loads(body or b"null"))
                         except FunctionCrashed as crash:
                             headers["X-Amz-Function-Error"] = "Unhandled"
-                            output = {"errorType": crash.error_type, "errorMessage": crash.message}
+                            output = {
+                                "errorType": crash.error_type,
+                                "errorMessage": crash.message,
+                            }
                 data = json.dumps(output).encode()
                 self.send_response(status)
                 for key, value in {**headers, "Content-Length": str(len(data))}.items():
@@ -111,7 +117,7 @@ class FunctionEndpoint:
         self.server.daemon_threads = True
         self.url = f"http://{LOOPBACK}:{self.server.server_address[1]}"
         self.thread = threading.Thread(
-            target=self.server.serve_forever, name="core-step-lambda", daemon=True
+            target=self.server.serve_forever, name="core-lambda", daemon=True
         )
         self.thread.start()
 
@@ -126,7 +132,9 @@ class LocalService:
     5 s back-off after a crashed invocation is real time either way."""
 
     def __init__(self, lambda_endpoint: str, *, skip_time: bool = True) -> None:
-        executable = shutil.which("dex-local-runner", path=str(Path(sys.executable).parent))
+        executable = shutil.which(
+            "dex-local-runner", path=str(Path(sys.executable).parent)
+        )
         if executable is None:
             raise RuntimeError(
                 "dex-local-runner (aws-durable-execution-sdk-python-testing) is not installed "
@@ -136,7 +144,7 @@ class LocalService:
         self.skip_time = skip_time
         self.port = free_port()
         self.url = f"http://{LOOPBACK}:{self.port}"
-        self.workdir = Path(tempfile.mkdtemp(prefix="core-step-dex-"))
+        self.workdir = Path(tempfile.mkdtemp(prefix="core-dex-"))
         self.store = self.workdir / "executions"
         self.log_path = self.workdir / "dex-local-runner.log"
         self._log = self.log_path.open("w", encoding="utf-8")
@@ -182,12 +190,16 @@ class LocalService:
             if self.process.poll() is not None:
                 raise RuntimeError(f"dex-local-runner exited:\n{self.log()}")
             try:
-                with urllib.request.urlopen(f"{self.url}/health", timeout=1) as response:
+                with urllib.request.urlopen(
+                    f"{self.url}/health", timeout=1
+                ) as response:
                     if response.status == 200:
                         return
             except OSError:
                 time.sleep(0.05)
-        raise RuntimeError(f"dex-local-runner not ready in {READY_SECONDS} s:\n{self.log()}")
+        raise RuntimeError(
+            f"dex-local-runner not ready in {READY_SECONDS} s:\n{self.log()}"
+        )
 
     def log(self) -> str:
         if not self._log.closed:
@@ -220,11 +232,15 @@ class LocalService:
             headers={"Content-Type": "application/json"},
         )
         try:
-            with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT_SECONDS) as response:
+            with urllib.request.urlopen(
+                request, timeout=HTTP_TIMEOUT_SECONDS
+            ) as response:
                 return json.loads(response.read() or b"null")
         except urllib.error.HTTPError as error:
             detail = error.read().decode(errors="replace")[:2000]
-            raise RuntimeError(f"{method} {path}: HTTP {error.code}: {detail}") from None
+            raise RuntimeError(
+                f"{method} {path}: HTTP {error.code}: {detail}"
+            ) from None
 
     def start(
         self,
@@ -270,10 +286,14 @@ class LocalService:
         events: list[dict[str, Any]] = []
         marker: str | None = None
         for _ in range(1000):
-            query = {"IncludeExecutionData": "true", **({"Marker": marker} if marker else {})}
+            query = {
+                "IncludeExecutionData": "true",
+                **({"Marker": marker} if marker else {}),
+            }
             page = self._request(
                 "GET",
-                f"/{API}/durable-executions/{_quote(arn)}/history?" + urllib.parse.urlencode(query),
+                f"/{API}/durable-executions/{_quote(arn)}/history?"
+                + urllib.parse.urlencode(query),
             )
             events.extend(page.get("Events") or [])
             marker = page.get("NextMarker")

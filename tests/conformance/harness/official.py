@@ -21,9 +21,9 @@ import yaml
 
 # Only the two pure submodules; never the package's runner (app, validate, clients, ...).
 try:
-    from aws_durable_execution_conformance_tests import history, variables
+    from aws_durable_execution_conformance_tests import cloudwatch, history, variables
 except ImportError:  # reported with the version check below
-    history = variables = None  # type: ignore[assignment]
+    cloudwatch = history = variables = None  # type: ignore[assignment]
 
 PACKAGE = "aws_durable_execution_conformance_tests"
 DISTRIBUTION = "aws-durable-execution-conformance-tests"
@@ -84,7 +84,9 @@ def suites() -> list[str]:
 def load_suite(suite: str) -> list[Requirement]:
     folder = REQUIREMENTS_DIR / suite
     if not folder.is_dir():
-        raise ValueError(f"no suite {suite!r} in {REQUIREMENTS_DIR} (have: {', '.join(suites())})")
+        raise ValueError(
+            f"no suite {suite!r} in {REQUIREMENTS_DIR} (have: {', '.join(suites())})"
+        )
     out = []
     for path in sorted(folder.glob("*.yaml"), key=lambda p: _id_key(p.stem)):
         with path.open(encoding="utf-8") as f:
@@ -116,7 +118,7 @@ def judge(
     the actual status is SUCCEEDED and ``Result`` is a key, the actual result string is
     JSON-decoded once (kept raw if it is not JSON, ``None`` if absent) and compared with ``==`` to
     the expected value after placeholder substitution. Unlike the official runner, which stops at
-    the first failing stage, both stages are always reported. ``ExpectedLogs`` are not checked.
+    the first failing stage, both stages are always reported. ``ExpectedLogs``: ``judge_logs``.
     """
     errors: list[str] = []
     expected_events = requirement.spec.get("ExpectedExecutionHistory")
@@ -130,7 +132,9 @@ def judge(
     if expected_result:
         expected_status = expected_result.get("ExecutionStatus")
         if expected_status and status != expected_status:
-            errors.append(f"Expected ExecutionStatus={expected_status!r}, got {status!r}")
+            errors.append(
+                f"Expected ExecutionStatus={expected_status!r}, got {status!r}"
+            )
         elif status == "SUCCEEDED" and "Result" in expected_result:
             actual: Any = None
             if result is not None:
@@ -142,6 +146,21 @@ def judge(
             if actual != expected:
                 errors.append(f"Expected Result={expected!r}, got {actual!r}")
     return errors
+
+
+def judge_logs(
+    requirement: Requirement, context: PlaceholderContext, logs: list[dict[str, Any]]
+) -> list[str]:
+    """Every reason the captured logs do not meet ``ExpectedLogs`` (empty = met), by the official
+    ``CloudWatchLogValidator``: ``logs`` are log events (``message``, ``timestamp``) as a driver
+    captured them from the context loggers, in place of CloudWatch's."""
+    expected = requirement.spec.get("ExpectedLogs")
+    if not expected:
+        return []
+    result = cloudwatch.CloudWatchLogValidator().validate(
+        expected, logs, context=context
+    )
+    return [f"logs: {e}" for e in result.errors]
 
 
 def license_files() -> list[Path]:

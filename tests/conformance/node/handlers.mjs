@@ -1,7 +1,10 @@
-// Handlers for the official step and wait requirements, written against
-// @aws/durable-execution-sdk-js 2.4.0. Each one implements its requirement's handler/invocations
-// prose; retry strategies come from `s` (durable-core's or the SDK's own, configured alike).
-// Attempt-dependent behaviour reads StepContext.attempt, so nothing outlives an invocation.
+// Handlers for the official step, wait and child requirements, written against
+// @aws/durable-execution-sdk-js 2.4.0's API. They run on the SDK (driver node-sdk) and, unchanged,
+// on durable-core/sdk (driver core-node): the handler source is the same, only the package that
+// wraps it differs. Each one implements its requirement's handler/invocations prose; retry
+// strategies come from `s` (durable-core's or the package's own, configured alike).
+// Attempt-dependent behaviour reads StepContext.attempt, so nothing outlives an invocation, except
+// 3-12's crash-once mark (an interrupted at-least-once step runs again as the same attempt).
 
 export class TransientError extends Error {
   constructor(message) {
@@ -28,6 +31,12 @@ const alwaysFail = async () => {
   throw new Error("step always fails");
 };
 
+// Writes the upper-cased text itself, not JSON (3-14).
+const uppercaseText = {
+  serialize: async (value) => (value === undefined ? undefined : String(value).toUpperCase()),
+  deserialize: async (data) => data,
+};
+
 // `crash(reason)` ends the current invocation the way a Lambda crash does: the handler never
 // returns and no further checkpoint is sent (see run-handlers.mjs).
 export function handlers(s, { crash }) {
@@ -35,6 +44,9 @@ export function handlers(s, { crash }) {
     const strategy = s.default();
     return strategy === undefined ? { ...extra } : { ...extra, retryStrategy: strategy };
   };
+  const echo = (value) => (child) => child.step(async () => value, withDefault());
+  // Inputs whose execution already crashed once (3-12); build the handlers once per execution.
+  const crashedOnce = new Set();
   return {
     "1-1": async (event, ctx) => ctx.step(async () => `Hello, ${event}!`, withDefault()),
     "1-2": async (event, ctx) => ctx.step("custom_step_name", async () => `Hello, ${event}!`, withDefault()),
@@ -163,7 +175,104 @@ export function handlers(s, { crash }) {
       await ctx.wait({ hours: 1 });
       return null;
     },
+    // Child suite.
+    "3-1": async (event, ctx) => ctx.runInChildContext(echo(event)),
+    "3-2": async (event, ctx) => ctx.runInChildContext(event.name, echo(event.value)),
+    "3-3": async (event, ctx) =>
+      ctx.runInChildContext("sequential", async (child) => {
+        const first = await child.step(async () => event, withDefault());
+        return child.step(async () => first, withDefault());
+      }),
+    "3-4": async (_event, ctx) =>
+      ctx.runInChildContext("failing_child", (child) => child.step(alwaysFail, { retryStrategy: s.none() })),
+    "3-5": async (event, ctx) => {
+      try {
+        await ctx.runInChildContext((child) => child.step(alwaysFail, { retryStrategy: s.none() }));
+      } catch {
+        // the parent catches the child's error and goes on
+      }
+      return ctx.step(async () => event, withDefault());
+    },
+    "3-6": async (event, ctx) =>
+      ctx.runInChildContext("outer", async (child) => {
+        await child.step(async () => event, withDefault());
+        return child.runInChildContext("inner", echo(event));
+      }),
+    "3-7": async (event, ctx) =>
+      ctx.runInChildContext("retrying_child", (child) =>
+        child.step(async (step) => {
+          if (step.attempt < 2) throw new Error("first attempt fails");
+          return event;
+        }, { retryStrategy: s.exponential({ maxAttempts: 3, initialDelaySeconds: 1, jitter: "NONE" }) })),
+    "3-8": async (_event, ctx) =>
+      ctx.runInChildContext("exhausted_child", (child) =>
+        child.step(alwaysFail, { retryStrategy: s.exponential({ maxAttempts: 2, initialDelaySeconds: 1, jitter: "NONE" }) })),
+    "3-9": async (event, ctx) => {
+      const value = await ctx.runInChildContext("cached_child", echo(event));
+      await ctx.wait({ seconds: 1 });
+      return value;
+    },
+    "3-10": async (event, ctx) =>
+      ctx.runInChildContext("step_and_wait", async (child) => {
+        const value = await child.step(async () => event, withDefault());
+        await child.wait({ seconds: 1 });
+        return value;
+      }),
+    "3-11": async (event, ctx) => {
+      ctx.configureLogger({ modeAware: false }); // replay logging: each run of the child shows
+      const value = await ctx.runInChildContext("large_child", async (child) => {
+        child.logger.info(`child context input: ${event}`);
+        const small = await child.step(async () => event, withDefault());
+        return small.repeat(Math.ceil((300 * 1024) / Math.max(small.length, 1))); // over 256 KiB
+      });
+      await ctx.wait({ seconds: 1 });
+      return value.length;
+    },
+    "3-12": async (event, ctx) =>
+      ctx.runInChildContext((child) =>
+        child.step(async () => {
+          if (!crashedOnce.has(event)) {
+            crashedOnce.add(event);
+            await new Promise((resolve) => setTimeout(resolve, 200)); // the START goes out meanwhile
+            return crash("process.exit inside the child's step");
+          }
+          return event;
+        }, withDefault())),
+    "3-13": async (event, ctx) => {
+      const value = await ctx.runInChildContext("waiting_child", async (child) => {
+        await child.wait({ seconds: 1 });
+        return event;
+      });
+      return ctx.step(async () => value, withDefault());
+    },
+    "3-14": async (event, ctx) => ctx.runInChildContext("serdes_child", echo(event), { serdes: uppercaseText }),
+    "3-15": async (_event, ctx) =>
+      ctx.runInChildContext("throwing_child", async () => {
+        throw new Error("thrown directly in the child");
+      }),
+    "3-16": async (_event, ctx) => ctx.runInChildContext("null_child", async () => null),
+    "3-17": async (event, ctx) => {
+      ctx.configureLogger({ modeAware: false }); // replay logging: a second run of the child would show
+      const value = await ctx.runInChildContext("logging_child", async (child) => {
+        child.logger.info(`child context input: ${event}`);
+        return event;
+      });
+      await ctx.wait({ seconds: 1 });
+      return value;
+    },
+    "3-18": async (event, ctx) => {
+      const inner = await ctx.runInChildContext("first_child", async (child) => {
+        const value = await child.step(async () => event, withDefault());
+        await child.wait({ seconds: 1 });
+        return value;
+      });
+      const value = await ctx.step(async () => inner, withDefault());
+      await ctx.wait({ seconds: 1 });
+      return value;
+    },
   };
 }
 
-export const CRASH_CASES = new Set(["1-17", "1-18"]);
+
+
+export const CRASH_CASES = new Set(["1-17", "1-18", "3-12"]);

@@ -131,6 +131,16 @@ struct Host {
 
 impl Host {
     fn call(&mut self, request: Value, payload: Option<&str>) -> Result<Value, String> {
+        let answer = self.call_once(&request, payload)?;
+        if kind(&answer) != "need-random" {
+            return Ok(answer);
+        }
+        let mut again = request;
+        again["random"] = json!(self.random);
+        self.call_once(&again, payload)
+    }
+
+    fn call_once(&mut self, request: &Value, payload: Option<&str>) -> Result<Value, String> {
         let text = api::call_json(
             &mut self.inv,
             &request.to_string(),
@@ -279,7 +289,7 @@ impl Host {
     fn statement(&mut self, s: &Value, context: u64) -> Result<Option<Option<String>>, Flow> {
         let now = self.now_ms;
         if let Some(step) = s.get("step") {
-            let mut request = json!({"call": "step", "context": context, "name": step.get("name"), "now_ms": now, "random": self.random});
+            let mut request = json!({"call": "step", "context": context, "name": step.get("name"), "now_ms": now});
             if let Some(sem) = step.get("semantics").and_then(Value::as_str) {
                 request["semantics"] = json!(if sem == "at-most-once" {
                     "AT_MOST_ONCE_PER_RETRY"
@@ -311,14 +321,17 @@ impl Host {
                             .unwrap_or(json!({"payload": null}));
                         let op = answer.get("op").cloned();
                         answer = if let Some(thrown) = outcome.get("throw") {
-                            self.call(json!({"call": "step-done", "op": op, "now_ms": now, "random": self.random,
-                                             "outcome": {"failure": user_error(thrown)}}), None)?
+                            self.call(
+                                json!({"call": "step-done", "op": op, "now_ms": now,
+                                             "outcome": {"failure": user_error(thrown)}}),
+                                None,
+                            )?
                         } else {
                             let payload = outcome
                                 .get("payload")
                                 .and_then(Value::as_str)
                                 .map(str::to_string);
-                            let a = self.call(json!({"call": "step-done", "op": op, "now_ms": now, "random": self.random,
+                            let a = self.call(json!({"call": "step-done", "op": op, "now_ms": now,
                                                      "outcome": {"success": {}}, "payload": payload.is_some()}), payload.as_deref())?;
                             if let (Some(seq), Some(p)) =
                                 (a.get("held").and_then(Value::as_u64), payload)

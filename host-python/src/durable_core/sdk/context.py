@@ -25,13 +25,28 @@ class ReplayAwareLogger(logging.LoggerAdapter):  # type: ignore[type-arg]
     checkpointed, its code is replaying an earlier invocation and stays quiet, so nothing is
     logged twice across invocations."""
 
-    def __init__(self, engine: Engine, context: int, logger: logging.Logger = _LOG) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        context: int,
+        logger: logging.Logger = _LOG,
+        *,
+        replay_aware: bool = True,
+    ) -> None:
         super().__init__(logger, {"durable_execution_arn": engine.arn})
         self._engine = engine
         self._context = context
+        self.replay_aware = replay_aware
+        """False: log during replay too (to see how often code runs)."""
+
+    def for_context(self, context: int) -> ReplayAwareLogger:
+        """The same logger and setting for a child context."""
+        return ReplayAwareLogger(self._engine, context, self.logger, replay_aware=self.replay_aware)
 
     def isEnabledFor(self, level: int) -> bool:
-        return not self._engine.replaying_in(self._context) and super().isEnabledFor(level)
+        if self.replay_aware and self._engine.replaying_in(self._context):
+            return False
+        return super().isEnabledFor(level)
 
     def log(self, level: int, msg: object, *args: Any, **kwargs: Any) -> None:
         if self.isEnabledFor(level):
@@ -45,11 +60,27 @@ class StepContext:
 
 
 class DurableContext:
-    def __init__(self, engine: Engine, context: int = 0, lambda_context: Any = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        context: int = 0,
+        lambda_context: Any = None,
+        logger: ReplayAwareLogger | None = None,
+    ) -> None:
         self._engine = engine
         self._context = context
         self.lambda_context = lambda_context
-        self.logger = ReplayAwareLogger(engine, context)
+        self.logger = logger.for_context(context) if logger else ReplayAwareLogger(engine, context)
+
+    def set_logger(
+        self, logger: logging.Logger | None = None, *, replay_aware: bool = True
+    ) -> None:
+        """Log through ``logger`` (None: keep the current one); ``replay_aware=False`` logs
+        during replay too. Child contexts created afterwards inherit both."""
+        base = logger if logger is not None else self.logger.logger
+        self.logger = ReplayAwareLogger(
+            self._engine, self._context, base, replay_aware=replay_aware
+        )
 
     def step(
         self,
@@ -91,7 +122,7 @@ class DurableContext:
         engine = self._engine
 
         def body(child: int) -> T:
-            return func(DurableContext(engine, child, self.lambda_context))
+            return func(DurableContext(engine, child, self.lambda_context, self.logger))
 
         try:
             return engine.child(

@@ -20,10 +20,12 @@ def durable_execution(
     *,
     boto3_client: Any = None,
     profile: str = "python",
+    random_source: Callable[[], float] | None = None,
 ) -> Any:
     """Wrap ``handler(event, context: DurableContext)`` as a Lambda handler. ``profile`` picks
     the rules (``python`` reproduces aws-durable-execution-sdk-python 3.0.0; ``unified`` is
-    durable-core's reconciliation). Usable bare (``@durable_execution``) or with arguments."""
+    durable-core's reconciliation). ``random_source`` draws the retry jitter (default: the
+    ``random`` module). Usable bare (``@durable_execution``) or with arguments."""
 
     def decorate(handler: Handler) -> Callable[[Any, Any], dict[str, Any]]:
         def lambda_handler(event: Any, lambda_context: Any = None) -> dict[str, Any]:
@@ -32,7 +34,7 @@ def durable_execution(
                 import boto3
 
                 client = boto3.client("lambda")
-            engine = Engine(event, LambdaTransport(client), profile=profile)
+            engine = Engine(event, LambdaTransport(client), profile=profile, random=random_source)
             if engine.stopped:
                 return engine.finish_stopped()
             context = DurableContext(engine, 0, lambda_context)

@@ -83,7 +83,9 @@ def discover() -> dict[str, Driver]:
     """Every ``DRIVER`` defined by a module of this package, by name."""
     drivers: dict[str, Driver] = {}
     for module in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-        driver = getattr(importlib.import_module(f"{__name__}.{module.name}"), "DRIVER", None)
+        driver = getattr(
+            importlib.import_module(f"{__name__}.{module.name}"), "DRIVER", None
+        )
         if isinstance(driver, Driver):
             if driver.name in drivers:
                 raise RuntimeError(f"two drivers are named {driver.name!r}")

@@ -58,8 +58,12 @@ TIMER_SECONDS = {
 }
 # A crashed invocation rejects LocalDurableTestRunner.run(); nothing else can run after it in
 # that process, so these always run in the skipTime batch, last.
-CRASH_CASES = frozenset({"1-17", "1-18"})
-HANDLED = frozenset({f"1-{n}" for n in range(1, 21)} | {f"2-{n}" for n in range(1, 6)})
+CRASH_CASES = frozenset({"1-17", "1-18", "3-12"})
+HANDLED = frozenset(
+    {f"1-{n}" for n in range(1, 21)}
+    | {f"2-{n}" for n in range(1, 6)}
+    | {f"3-{n}" for n in range(1, 19)}
+)
 
 _lock = threading.Lock()
 _pool: ThreadPoolExecutor | None = None
@@ -70,7 +74,9 @@ _versions: dict[str, str] = {}
 def clock_policy() -> str:
     policy = os.environ.get("CONFORMANCE_NODE_CLOCK", "auto")
     if policy not in ("auto", "skip", "real"):
-        raise ValueError(f"CONFORMANCE_NODE_CLOCK must be auto, skip or real, not {policy!r}")
+        raise ValueError(
+            f"CONFORMANCE_NODE_CLOCK must be auto, skip or real, not {policy!r}"
+        )
     return policy
 
 
@@ -110,7 +116,9 @@ def _run_batch(jobs: list[dict[str, Any]], clock: str) -> dict[str, dict[str, An
     results = {r["key"]: r for r in report["results"]}
     for result in results.values():
         result["clock"] = clock
-        result["log_lines"] = sum(1 for line in done.stdout.splitlines() if line.strip())
+        result["log_lines"] = sum(
+            1 for line in done.stdout.splitlines() if line.strip()
+        )
     return results
 
 
@@ -140,7 +148,9 @@ def prepare(cases: Sequence[Case]) -> None:
                 max_workers=PARALLEL_PROCESSES, thread_name_prefix="node-driver"
             )
         # Longest first, so the longest real-time case starts at once.
-        for job, clock in sorted(singles, key=lambda jc: -TIMER_SECONDS.get(jc[0]["id"], 0)):
+        for job, clock in sorted(
+            singles, key=lambda jc: -TIMER_SECONDS.get(jc[0]["id"], 0)
+        ):
             future = _pool.submit(_run_batch, [job], clock)
             _pending[job["key"]] = future
         for clock, jobs in batches.items():
@@ -151,7 +161,9 @@ def prepare(cases: Sequence[Case]) -> None:
 
 def run(case: Case) -> Outcome:
     if case.id not in HANDLED:
-        raise NotImplementedCase(f"no node-sdk handler for {case.id} (suite {case.suite})")
+        raise NotImplementedCase(
+            f"no node-sdk handler for {case.id} (suite {case.suite})"
+        )
     with _lock:
         future = _pending.get(key(case))
     if future is None:
@@ -172,9 +184,14 @@ def run(case: Case) -> Outcome:
                 "re-invocation that these requirements check cannot happen (measured with this "
                 "strategy; conformance-notes §2.4 item 4)"
             )
-        raise RuntimeError(f"LocalDurableTestRunner.run() rejected: {result['rejected']}")
+        raise RuntimeError(
+            f"LocalDurableTestRunner.run() rejected: {result['rejected']}"
+        )
     return Outcome(
-        events=result["events"], status=result["status"], result=result["result"], facts=facts
+        events=result["events"],
+        status=result["status"],
+        result=result["result"],
+        facts=facts,
     )
 
 

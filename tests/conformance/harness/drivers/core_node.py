@@ -1,17 +1,17 @@
-"""Driver ``core-step-node``: durable-core's Node step driver (host-node's ``Invocation`` /
-``runStep``, ``src/driver.js``; no SDK) on the same local service as ``core-step``
-(``dex-local-runner start-server``, aws-durable-execution-sdk-python-testing 1.4.0, over HTTP).
+"""Driver ``core-node``: durable-core's own invocation engine from Node, no SDK. The handlers are
+the ``node-sdk`` driver's (``tests/conformance/node/handlers.mjs``), wrapped by
+``durable-core/sdk``'s ``withDurableExecution`` instead of the JS SDK's: the same handler source
+with only the package changed, run by ``tests/conformance/node/core-server.mjs`` (a Node process
+serving the Lambda Invoke API on a loopback port), profile ``ts``, strategies from
+``durable-core/sdk``'s ``createRetryStrategy``/``retryPresets`` (no strategy: the core's default),
+over the AWS SDK v3 ``LambdaClient`` from host-node's ``node_modules`` (nothing is installed for
+the harness). Each execution names that process as its ``LambdaEndpoint``, so one local service
+(``dex-local-runner start-server``, aws-durable-execution-sdk-python-testing 1.4.0) serves both
+core drivers.
 
-The handlers live in ``tests/conformance/node/core-step-server.mjs``: a Node process serving the
-Lambda Invoke API on a loopback port, whose handlers run their steps with host-node's driver
-(profile ``ts``: operation ids ``step.operationId("ts", null, n)``, the JS SDK's wire and error
-descriptions, ``retry.createStrategy(config, {profile: "ts"})``; no strategy means the core's
-default). Its checkpoint client is host-node's ``LambdaServiceClient`` over the AWS SDK v3
-``LambdaClient`` from host-node's ``node_modules`` (nothing is installed for the harness). Each
-execution names that process as its ``LambdaEndpoint``, so one service serves both core drivers.
-
-As for ``core-step``: no control run, waits NOT_IMPLEMENTED, every execution started in ``prepare``.
-A crash (1-17, 1-18) is the step function never settling while the invocation answers with an
+As for ``core-python``: no control run (delays compared with ``node-sdk``'s), logs captured per
+execution and judged against ``ExpectedLogs``, every execution started in ``prepare``. A crash
+(1-17, 1-18, 3-12) is the step function never settling while the invocation answers with an
 Unhandled ``Runtime.ExitError``.
 """
 
@@ -34,17 +34,10 @@ from typing import Any
 
 from .. import local_service
 from . import Case, Driver, NotImplementedCase, Outcome
-from .core_step import (
-    NEEDS_WAIT,
-    RUN_TIMEOUT_SECONDS,
-    RUNNER,
-    WAIT_REASON,
-    read_history,
-    wait_finished,
-)
+from .core_python import RUN_TIMEOUT_SECONDS, RUNNER, read_history, wait_finished
 
 PROFILE = "ts"
-SERVER = Path(__file__).resolve().parents[2] / "node" / "core-step-server.mjs"
+SERVER = Path(__file__).resolve().parents[2] / "node" / "core-server.mjs"
 HOST_NODE = Path(__file__).resolve().parents[4] / "host-node"
 READY_SECONDS = 30
 
@@ -103,7 +96,7 @@ def _start_server(service_url: str) -> _Server:
         raise RuntimeError(
             f"{HOST_NODE}/node_modules has no @aws-sdk/client-lambda; run scripts/setup"
         )
-    workdir = Path(tempfile.mkdtemp(prefix="core-step-node-"))
+    workdir = Path(tempfile.mkdtemp(prefix="core-node-"))
     log_path = workdir / "server.log"
     log_file = log_path.open("w", encoding="utf-8")
     process = subprocess.Popen(
@@ -135,7 +128,9 @@ def _start_server(service_url: str) -> _Server:
     _stop(process)
     log_file.close()
     shutil.rmtree(workdir, ignore_errors=True)
-    raise RuntimeError(f"core-step-server.mjs did not start (exit {process.poll()}):\n{text}")
+    raise RuntimeError(
+        f"core-server.mjs did not start (exit {process.poll()}):\n{text}"
+    )
 
 
 def _stop(process: subprocess.Popen) -> None:
@@ -151,7 +146,7 @@ def _stop(process: subprocess.Popen) -> None:
 def prepare(cases: Sequence[Case]) -> None:
     """Start the Node handler process and every execution this driver can run, at once."""
     global _server, _service, _unavailable
-    wanted = [c for c in cases if c.id not in NEEDS_WAIT and c.suite != "wait"]
+    wanted = [c for c in cases if c.strategy == "durable-core"]
     if not wanted:
         return
     with _lock:
@@ -169,7 +164,7 @@ def prepare(cases: Sequence[Case]) -> None:
     for case in wanted:
         if case.id not in server.handled:
             continue
-        function = f"core-step-node-{case.id}-{uuid.uuid4().hex[:10]}"
+        function = f"core-node-{case.id}-{uuid.uuid4().hex[:10]}"
         execution = _Execution(case, function)
         server.executions[_key(case)] = execution
         try:
@@ -189,10 +184,10 @@ def prepare(cases: Sequence[Case]) -> None:
 
 
 def run(case: Case) -> Outcome:
-    if case.id in NEEDS_WAIT or case.suite == "wait":
-        raise NotImplementedCase(f"{case.id} {WAIT_REASON}")
     if case.strategy != "durable-core":
-        raise NotImplementedCase("core-step-node has no SDK strategy: it runs durable-core only")
+        raise NotImplementedCase(
+            "core-node has no SDK strategy: it runs durable-core only"
+        )
     with _lock:
         prepared = _server is not None and _key(case) in _server.executions
     if not prepared:
@@ -201,11 +196,13 @@ def run(case: Case) -> Outcome:
         server, service, unavailable = _server, _service, _unavailable
     if server is None or service is None:
         raise RuntimeError(
-            f"core-step-server.mjs (host-node's step driver) could not be started: "
+            f"core-server.mjs (durable-core/sdk) could not be started: "
             f"{unavailable or 'not prepared'}"
         )
     if case.id not in server.handled:
-        raise NotImplementedCase(f"no core-step-node handler for {case.id} (suite {case.suite})")
+        raise NotImplementedCase(
+            f"no core-node handler for {case.id} (suite {case.suite})"
+        )
     execution = server.executions[_key(case)]
     if execution.arn is None:
         raise RuntimeError(f"StartDurableExecution failed: {execution.start_error}")
@@ -246,10 +243,10 @@ def versions() -> dict[str, str]:
 
 
 DRIVER = Driver(
-    name="core-step-node",
-    description="durable-core's Node step driver (host-node Invocation/runStep, profile ts, "
-    "no SDK) on dex-local-runner start-server (testing 1.4.0; --skip-time unless "
-    "--core-clock real) over HTTP",
+    name="core-node",
+    description="durable-core's invocation engine from Node (durable-core/sdk, the node-sdk "
+    "driver's handlers, profile ts, no SDK) on dex-local-runner start-server (testing 1.4.0; "
+    "--skip-time unless --core-clock real) over HTTP",
     run=run,
     runner=RUNNER,
     strategies=("durable-core",),

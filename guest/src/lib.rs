@@ -17,8 +17,9 @@ pub mod step;
 pub use error::{CoreError, ErrorKind};
 pub use profile::Profile;
 
-/// Bumped whenever any rule's observable behaviour changes.
-pub const RULES_VERSION: u32 = 1;
+/// Bumped whenever the answer to some input changes or a new input, rule or profile appears
+/// (documented in the WIT `info` interface).
+pub const RULES_VERSION: u32 = 2;
 
 /// The WIT package version this crate implements.
 pub const WIT_VERSION: &str = "0.1.0";

@@ -328,9 +328,12 @@ function failed(error, api, profile) {
   let classification;
   try {
     classification = classifyError(error, { api, profile });
-  } catch {
-    // Fields the classifier cannot read (a status that is not an HTTP status...): judged as a
-    // failure without an HTTP response, by its text alone.
+  } catch (unreadable) {
+    // A programming error (a transport that is not a client) is not a failed call: it must not
+    // become an INVOCATION failure that Lambda retries until the timeout.
+    if (unreadable?.field === 'err') throw unreadable;
+    // Fields the classifier cannot read (a name that is not a string...): judged as a failure
+    // without an HTTP response, by its text alone.
     classification = classifyApiError({ api, profile, message: String(error?.message ?? 'unknown failure') });
   }
   return new CheckpointFailed(classification, api, error);

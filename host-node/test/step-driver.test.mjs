@@ -238,7 +238,9 @@ test('checkpoint failures are classified by the core', async () => {
     [awsError(502, 'KMSAccessDeniedException', 'denied'), 'EXECUTION', 'kms-customer-error', 'ts'],
     [awsError(429, 'TooManyRequestsException', 'slow down'), 'INVOCATION', 'throttled', 'ts'],
     ['a thrown string', 'INVOCATION', 'no-http-response', 'ts'],
-    [Object.assign(new Error('odd'), { $metadata: { httpStatusCode: 'x' } }), 'INVOCATION', 'no-http-response', 'ts'],
+    // A text status is read as the JS SDK reads it (Number('x') is NaN: no range matches).
+    [Object.assign(new Error('odd'), { $metadata: { httpStatusCode: 'x' } }), 'INVOCATION', 'other-status', 'ts'],
+    [Object.assign(new Error('odd'), { name: 7 }), 'INVOCATION', 'no-http-response', 'ts'],
   ];
   for (const [thrown, category, rule, profile] of cases) {
     const service = new MemoryService();

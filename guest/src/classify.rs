@@ -494,7 +494,10 @@ mod tests {
     fn wrapped_fields_count_only_where_the_sdk_reads_them() {
         let mut r = report(failure(502, "KMSDisabledException", "key"));
         r.wrapped = true;
-        assert_eq!(classify_report(&r, &rules("unified")), Rule::KmsCustomerError);
+        assert_eq!(
+            classify_report(&r, &rules("unified")),
+            Rule::KmsCustomerError
+        );
         assert_eq!(
             classify_report(&r, &rules("python@3.0.0")),
             Rule::NoHttpResponse
@@ -508,7 +511,10 @@ mod tests {
             classify_report(&r, &rules("ts@2.4.0")),
             Rule::NoHttpResponse
         );
-        assert_eq!(classify_report(&r, &rules("unified")), Rule::StatedExecution);
+        assert_eq!(
+            classify_report(&r, &rules("unified")),
+            Rule::StatedExecution
+        );
     }
 
     #[test]
@@ -543,7 +549,9 @@ mod tests {
         assert_eq!(js_number("-Infinity"), f64::NEG_INFINITY);
         assert_eq!(js_number("0b101"), 5.0);
         assert_eq!(js_number("0o17"), 15.0);
-        for nan in ["inf", "NaN", "1e", ".", "-0x10", "0x", "1_000", "12px", "\u{e9}"] {
+        for nan in [
+            "inf", "NaN", "1e", ".", "-0x10", "0x", "1_000", "12px", "\u{e9}",
+        ] {
             assert!(js_number(nan).is_nan(), "{nan:?}");
         }
     }

@@ -290,3 +290,15 @@ def test_a_programming_error_is_a_type_error_not_an_invocation_failure(exc):
         classify_exception(wrapper)
     with pytest.raises(TypeError, match="exc"):
         classify_exception(42)  # type: ignore[arg-type]
+
+
+def test_a_type_error_caused_by_a_failed_call_is_still_classified():
+    # The SDK's own from_exception raises AttributeError on botocore's HTTPClientError family
+    # inside `except`: the root cause is the timeout, so the call is classified.
+    try:
+        try:
+            raise ReadTimeoutError(endpoint_url="http://127.0.0.1:1")
+        except ReadTimeoutError:
+            raise AttributeError("'NoneType' object has no attribute 'get'")  # noqa: B904
+    except AttributeError as sdk_crash:
+        assert classify_exception(sdk_crash).rule == "no-http-response"

@@ -17,6 +17,15 @@ Two routes per case:
   builds the exception. Only cases an HTTP exchange can express take this route (a status of
   301 or more, or no status, code or message at all, which becomes a connection failure).
 
+Transport inputs (tests/README.md): a case with ``stated_scope`` (and no response) is the SDK's
+own ``CheckpointError`` / ``GetExecutionStateError`` raised with that ``error_category`` and no
+AWS response, as a custom service client raises it, judged by ``is_retryable()``, which is what
+the SDK acts on; a ``wrapped`` case is an exception whose ``__cause__`` is the ``ClientError``,
+handed to ``from_exception`` as the SDK's ``LambdaClient`` would. A status given as text makes the
+SDK raise ``TypeError`` (it compares it with an int): those cases are pinned to that crash, since
+durable-core's answer for them is its documented reading, not the SDK's. Only plain int statuses
+travel over HTTP.
+
 What botocore really produces, and why the two routes differ for one rule: botocore's JSON
 error parser always fills `Error.Code`. When the body names no code it substitutes the HTTP
 status as a string (`"400"`), and for a 5xx with an empty body it reports the status and its
@@ -32,6 +41,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +69,9 @@ ENDPOINT = "https://lambda.us-east-1.amazonaws.com"
 ARN = "arn:aws:lambda:us-east-1:123456789012:function:parity:$LATEST/durable-execution/run/0001"
 OPERATION = {"checkpoint": "CheckpointDurableExecution", "get-state": "GetDurableExecutionState"}
 SDK_ERROR = {"checkpoint": CheckpointError, "get-state": GetExecutionStateError}
+SDK_VERSION = version("aws-durable-execution-sdk-python")
+# The profiles that reproduce the installed release: its alias and its release name.
+PYTHON_PROFILES = {"python", f"python@{SDK_VERSION}"}
 
 
 def _vector_dirs() -> list[Path]:
@@ -73,13 +86,14 @@ def _python_cases() -> Iterator[tuple[str, dict[str, Any], dict[str, Any]]]:
             if document.get("suite") != "classify":
                 continue
             for case in document["cases"]:
-                if "error" in case["expected"] or case["input"].get("profile") != "python":
+                profile = case["input"].get("profile")
+                if "error" in case["expected"] or profile not in PYTHON_PROFILES:
                     continue
                 yield f"{path.name}::{case['name']}", case["input"], case["expected"]
 
 
 CASES = list(_python_cases())
-CHECKED: dict[str, set[str]] = {"direct": set(), "wire": set()}
+CHECKED: dict[str, set[str]] = {"direct": set(), "wire": set(), "text-status": set()}
 
 
 def _api(inp: dict[str, Any]) -> str:
@@ -128,6 +142,14 @@ def _direct_exception(inp: dict[str, Any]) -> Exception:
 @pytest.mark.parametrize(("case_id", "inp", "expected"), CASES, ids=[c[0] for c in CASES])
 def test_direct_from_exception(case_id: str, inp: dict[str, Any], expected: dict[str, Any]) -> None:
     api = _api(inp)
+    if inp.get("stated_scope") is not None and not inp.get("wrapped"):
+        assert inp.get("status") is None and inp.get("code") is None, "stated without a response"
+        stated = SDK_ERROR[api](
+            inp.get("message") or "", error_category=DurableApiErrorCategory(inp["stated_scope"])
+        )
+        _assert_classified(stated, api, expected, case_id)
+        CHECKED["direct"].add(case_id)
+        return
     exception = _direct_exception(inp)
     if isinstance(exception, ClientError):
         # The exception carries exactly what the case says, nothing botocore would add.
@@ -136,6 +158,16 @@ def test_direct_from_exception(case_id: str, inp: dict[str, Any], expected: dict
         )
     else:
         assert not hasattr(exception, "response")
+    if inp.get("wrapped"):
+        wrapper = RuntimeError("the transport failed")
+        wrapper.__cause__ = exception
+        exception = wrapper
+    if isinstance(inp.get("status"), str):
+        # The SDK compares the status with ints: a text status crashes its classifier.
+        with pytest.raises(TypeError):
+            SDK_ERROR[api].from_exception(exception)
+        CHECKED["text-status"].add(case_id)
+        return
     result = SDK_ERROR[api].from_exception(exception)
     _assert_classified(result, api, expected, case_id)
     CHECKED["direct"].add(case_id)
@@ -158,11 +190,13 @@ class _Body:
 
 
 def _wire_expressible(inp: dict[str, Any]) -> bool:
+    if inp.get("stated_scope") is not None or inp.get("wrapped"):
+        return False
     status = inp.get("status")
     if status is None:
         return inp.get("code") is None and inp.get("message") is None
-    # botocore parses anything below 301 as a success.
-    return status >= 301
+    # botocore parses anything below 301 as a success; HTTP has no status past 599 here.
+    return type(status) is int and 301 <= status <= 599
 
 
 WIRE_CASES = [c for c in CASES if _wire_expressible(c[1])]
@@ -259,8 +293,15 @@ def test_sdk_cannot_classify_botocore_http_client_errors(api: str, exception: Ex
 
 def test_zz_cases_were_checked() -> None:
     """Runs last (pytest keeps file order). A parity test that checked nothing must fail."""
+    assert SDK_VERSION == "3.0.0", "the python vectors reproduce the SDK's 3.0.0 release"
     assert len(CASES) > 0, "no python-profile classify vectors found"
+    inputs = [c[1] for c in CASES]
+    assert any(i.get("profile") == "python@3.0.0" for i in inputs), "no release-named cases"
+    assert any(i.get("stated_scope") for i in inputs), "no stated-scope cases"
+    assert any(i.get("wrapped") for i in inputs), "no wrapped cases"
+    assert CHECKED["text-status"], "no text-status case reached the SDK"
     assert len(WIRE_CASES) > 0, "no python-profile classify vector can be sent over HTTP"
-    checked = len(CHECKED["direct"]) + len(CHECKED["wire"])
+    checked = len(CHECKED["direct"]) + len(CHECKED["wire"]) + len(CHECKED["text-status"])
     assert checked > 0, "no case reached the SDK"
+    assert len(CHECKED["direct"]) + len(CHECKED["text-status"]) == len(CASES), "a case failed"
     print(f"checked {len(CHECKED['direct'])} direct and {len(CHECKED['wire'])} wire cases")

@@ -218,15 +218,16 @@ def classify_exception(
     A link found below the raised exception is passed as ``wrapped``: the released SDKs read
     only the raised exception, so the ``python@3.0.0`` and ``ts@2.4.0`` profiles then see a
     failure without an HTTP response. With no such link the call had no HTTP response
-    (network error, timeout), unless the chain holds a programming error (``TypeError``,
-    ``AttributeError``, ``NameError``: e.g. a transport that is not a client), which raises
-    ``TypeError`` instead of a classification that would have Lambda retry until the timeout.
+    (network error, timeout), unless the root cause (the last link) is a programming error
+    (``TypeError``, ``AttributeError``, ``NameError``: e.g. a transport that is not a client),
+    which raises ``TypeError`` instead of a classification that would have Lambda retry until
+    the timeout.
     """
     if not isinstance(exc, BaseException):
         raise wrong_type("exc", exc, "an exception")
     link: BaseException | None = exc
+    root = exc
     seen: set[int] = set()
-    programming_error: BaseException | None = None
     depth = 0
     while link is not None and id(link) not in seen and depth < _MAX_CHAIN:
         seen.add(id(link))
@@ -241,11 +242,12 @@ def classify_exception(
                 stated_scope=read.stated_scope,
                 wrapped=depth > 0,
             )
-        if programming_error is None and isinstance(link, _PROGRAMMING_ERRORS):
-            programming_error = link
+        root = link
         cause = link.__cause__
         link = cause if cause is not None or link.__suppress_context__ else link.__context__
         depth += 1
+    # The root cause (the last link reached) decides whether this was a call at all.
+    programming_error = root if isinstance(root, _PROGRAMMING_ERRORS) else None
     if programming_error is not None:
         raise InvalidTypeError(
             f"exc: {type(programming_error).__name__} ({programming_error}) is a programming "

@@ -52,7 +52,16 @@ from aws_durable_execution_sdk_python.exceptions import (
     DurableApiErrorCategory,
     GetExecutionStateError,
 )
-from aws_durable_execution_sdk_python.lambda_service import LambdaClient
+from aws_durable_execution_sdk_python.execution import (
+    DurableExecutionInvocationInput,
+    DurableExecutionInvocationInputWithClient,
+    durable_execution,
+)
+from aws_durable_execution_sdk_python.lambda_service import (
+    CheckpointOutput,
+    LambdaClient,
+    StateOutput,
+)
 from botocore.awsrequest import AWSResponse
 from botocore.config import Config
 from botocore.exceptions import (
@@ -93,7 +102,12 @@ def _python_cases() -> Iterator[tuple[str, dict[str, Any], dict[str, Any]]]:
 
 
 CASES = list(_python_cases())
-CHECKED: dict[str, set[str]] = {"direct": set(), "wire": set(), "text-status": set()}
+CHECKED: dict[str, set[str]] = {
+    "direct": set(),
+    "wire": set(),
+    "text-status": set(),
+    "handler": set(),
+}
 
 
 def _api(inp: dict[str, Any]) -> str:
@@ -259,6 +273,100 @@ def test_wire_through_botocore(case_id: str, inp: dict[str, Any], expected: dict
     CHECKED["wire"].add(case_id)
 
 
+# --- handler route: a stated scope through the SDK's own handler -------------------------------
+
+
+class _StatingClient:
+    """A DurableServiceClient (the SDK's protocol) whose one failing call raises ``error``."""
+
+    def __init__(self, api: str, error: Exception | None) -> None:
+        self.api, self.error = api, error
+        self.calls = {"checkpoint": 0, "get-state": 0}
+
+    def checkpoint(self, *_: Any, **__: Any) -> CheckpointOutput:
+        self.calls["checkpoint"] += 1
+        if self.api == "checkpoint" and self.error is not None:
+            raise self.error
+        return CheckpointOutput.from_dict({"CheckpointToken": "parity-2", "NewExecutionState": {}})
+
+    def get_execution_state(self, *_: Any, **__: Any) -> StateOutput:
+        self.calls["get-state"] += 1
+        if self.api == "get-state" and self.error is not None:
+            raise self.error
+        return StateOutput.from_dict({"Operations": []})
+
+
+class _Context:
+    aws_request_id = "parity-request"
+    function_name = "parity"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 300_000
+
+
+@durable_execution
+def _one_step(_event: Any, context: Any) -> str:
+    context.step(lambda _: 1, name="parity-step")
+    return "done"
+
+
+def _handle(api: str, client: _StatingClient) -> tuple[str, Any]:
+    """Runs the one-step handler: ("returned", Status) or ("raised", the exception)."""
+    state: dict[str, Any] = {
+        "Operations": [
+            {
+                "Id": "parity-execution",
+                "Type": "EXECUTION",
+                "Status": "STARTED",
+                "ExecutionDetails": {"InputPayload": "{}"},
+            }
+        ]
+    }
+    if api == "get-state":
+        state["NextMarker"] = "parity-marker"
+    event = DurableExecutionInvocationInput.from_json_dict(
+        {"DurableExecutionArn": ARN, "CheckpointToken": "parity-1", "InitialExecutionState": state}
+    )
+    with_client = DurableExecutionInvocationInputWithClient.from_durable_execution_invocation_input(
+        event, client
+    )
+    try:
+        return "returned", _one_step(with_client, _Context())["Status"]
+    except Exception as raised:  # the invocation failed: that is the outcome
+        return "raised", raised
+
+
+STATED_CASES = [c for c in CASES if c[1].get("stated_scope") and not c[1].get("wrapped")]
+
+
+def test_handler_control_succeeds_with_a_working_client() -> None:
+    for api in ("checkpoint", "get-state"):
+        client = _StatingClient(api, None)
+        assert _handle(api, client) == ("returned", "SUCCEEDED")
+        assert client.calls["checkpoint"] >= 1
+
+
+@pytest.mark.parametrize(
+    ("case_id", "inp", "expected"), STATED_CASES, ids=[c[0] for c in STATED_CASES]
+)
+def test_stated_scope_through_the_handler(
+    case_id: str, inp: dict[str, Any], expected: dict[str, Any]
+) -> None:
+    api = _api(inp)
+    error = SDK_ERROR[api](
+        inp.get("message") or "", error_category=DurableApiErrorCategory(inp["stated_scope"])
+    )
+    client = _StatingClient(api, error)
+    how, what = _handle(api, client)
+    assert client.calls[api] == 1, client.calls
+    # FAILED ends the execution; a raised error fails the invocation, which Lambda retries.
+    category = "EXECUTION" if (how, what) == ("returned", "FAILED") else "INVOCATION"
+    if category == "INVOCATION":
+        assert how == "raised" and what is error, (how, what)
+    assert category == expected["category"], f"{case_id}: the SDK says {category}"
+    CHECKED["handler"].add(case_id)
+
+
 # --- a defect of the released SDK, pinned so a fix is noticed ------------------------------
 
 
@@ -300,6 +408,7 @@ def test_zz_cases_were_checked() -> None:
     assert any(i.get("stated_scope") for i in inputs), "no stated-scope cases"
     assert any(i.get("wrapped") for i in inputs), "no wrapped cases"
     assert CHECKED["text-status"], "no text-status case reached the SDK"
+    assert len(CHECKED["handler"]) == len(STATED_CASES) > 0, "a stated-scope case failed"
     assert len(WIRE_CASES) > 0, "no python-profile classify vector can be sent over HTTP"
     checked = len(CHECKED["direct"]) + len(CHECKED["wire"]) + len(CHECKED["text-status"])
     assert checked > 0, "no case reached the SDK"

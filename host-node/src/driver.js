@@ -10,7 +10,8 @@
 //   const total = await invocation.step({ id, name: 'charge', profile: 'ts' }, async (attempt) => charge());
 
 import { classifyApiError, classifyError } from './classify.js';
-import { badValue, wrongType } from './errors.js';
+import { profileInfo } from './profiles.js';
+import { wrongType } from './errors.js';
 import { begin, complete, describeError } from './step.js';
 
 // A retry timer that has not fired yet is polled at 1 s, 2 s, ... up to 10 s (sdk-behaviour 3.2).
@@ -169,10 +170,7 @@ export async function runStep(client, options) {
   if (sleep !== undefined && typeof sleep !== 'function') throw wrongType('sleep', sleep, 'a function (ms) => Promise, or undefined');
   if (operations !== undefined && !(operations instanceof Map)) throw wrongType('operations', operations, 'a Map of Operations by Id, or undefined');
   const callProfile = call.profile ?? 'unified';
-  if (!['unified', 'python', 'ts'].includes(callProfile)) {
-    const expected = '"unified", "python" or "ts"';
-    throw typeof callProfile === 'string' ? badValue('call.profile', callProfile, expected) : wrongType('call.profile', callProfile, expected);
-  }
+  profileInfo(callProfile, 'call.profile'); // release names too; classification keeps the name
   const token = checkpointToken instanceof CheckpointToken ? checkpointToken : new CheckpointToken(checkpointToken);
   const service = new Session(client, executionArn, token, operations, callProfile);
   const decide = () => ({ nowMs: clock(), strategy, retry, random: random ?? Math.random() });

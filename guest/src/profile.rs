@@ -48,11 +48,10 @@ impl Profile {
 
     /// The newest release of this family: what the alias `name()` stands for.
     pub fn release(self) -> &'static Release {
-        let mut newest = &RELEASES[0];
-        for r in RELEASES.iter().filter(|r| r.family == self) {
-            newest = r;
-        }
-        newest
+        RELEASES
+            .iter()
+            .rfind(|r| r.family == self)
+            .unwrap_or(&UNIFIED)
     }
 }
 
@@ -84,69 +83,71 @@ impl Release {
 }
 
 /// Every profile, oldest release of a family first. `unified` is first, so it is index 0.
-pub const RELEASES: &[Release] = &[
-    Release {
-        name: "unified",
-        family: Profile::Unified,
-        reproduces: "durable-core's documented reconciliation",
-        classify: ClassifyRules {
-            kms_first: false,
-            // Either SDK's spelling: the service's lower-case one and JS 2.4.0's title case.
-            stale_token: StaleToken {
-                prefix: "Invalid checkpoint token",
-                ignore_case: true,
-            },
-            bodyless_4xx_retried: false,
-            get_state_classified: true,
-            stated_scope: StatedScope::Both,
-            get_state_stated_scope: StatedScope::Both,
-            reads_wrapped: true,
-            text_429_throttles: true,
+pub const RELEASES: &[Release] = &[UNIFIED, PYTHON_3_0_0, TS_2_4_0];
+
+const UNIFIED: Release = Release {
+    name: "unified",
+    family: Profile::Unified,
+    reproduces: "durable-core's documented reconciliation",
+    classify: ClassifyRules {
+        kms_first: false,
+        // Either SDK's spelling: the service's lower-case one and JS 2.4.0's title case.
+        stale_token: StaleToken {
+            prefix: "Invalid checkpoint token",
+            ignore_case: true,
         },
+        bodyless_4xx_retried: false,
+        get_state_classified: true,
+        stated_scope: StatedScope::Both,
+        get_state_stated_scope: StatedScope::Both,
+        reads_wrapped: true,
+        text_429_throttles: true,
     },
-    Release {
-        name: "python@3.0.0",
-        family: Profile::Python,
-        reproduces: "aws-durable-execution-sdk-python 3.0.0",
-        classify: ClassifyRules {
-            kms_first: true,
-            stale_token: StaleToken {
-                prefix: "Invalid checkpoint token",
-                ignore_case: false,
-            },
-            bodyless_4xx_retried: true,
-            get_state_classified: true,
-            // A BotoClientError's error_category, acted on by is_retryable() for both calls.
-            stated_scope: StatedScope::Both,
-            get_state_stated_scope: StatedScope::Both,
-            // from_exception reads the raised exception's own `response` only.
-            reads_wrapped: false,
-            // The SDK raises TypeError comparing a text status; the number is used instead.
-            text_429_throttles: true,
+};
+
+const PYTHON_3_0_0: Release = Release {
+    name: "python@3.0.0",
+    family: Profile::Python,
+    reproduces: "aws-durable-execution-sdk-python 3.0.0",
+    classify: ClassifyRules {
+        kms_first: true,
+        stale_token: StaleToken {
+            prefix: "Invalid checkpoint token",
+            ignore_case: false,
         },
+        bodyless_4xx_retried: true,
+        get_state_classified: true,
+        // A BotoClientError's error_category, acted on by is_retryable() for both calls.
+        stated_scope: StatedScope::Both,
+        get_state_stated_scope: StatedScope::Both,
+        // from_exception reads the raised exception's own `response` only.
+        reads_wrapped: false,
+        // The SDK raises TypeError comparing a text status; the number is used instead.
+        text_429_throttles: true,
     },
-    Release {
-        name: "ts@2.4.0",
-        family: Profile::Ts,
-        reproduces: "@aws/durable-execution-sdk-js 2.4.0",
-        classify: ClassifyRules {
-            kms_first: false,
-            stale_token: StaleToken {
-                prefix: "Invalid Checkpoint Token",
-                ignore_case: false,
-            },
-            bodyless_4xx_retried: false,
-            get_state_classified: false,
-            stated_scope: StatedScope::Both,
-            // withDurableExecution's catch acts on a stated EXECUTION only.
-            get_state_stated_scope: StatedScope::ExecutionOnly,
-            // classifyCheckpointError reads the thrown value only, never its `cause`.
-            reads_wrapped: false,
-            // `statusCode !== 429` is strict: the text '429' is a 4xx but not throttling.
-            text_429_throttles: false,
+};
+
+const TS_2_4_0: Release = Release {
+    name: "ts@2.4.0",
+    family: Profile::Ts,
+    reproduces: "@aws/durable-execution-sdk-js 2.4.0",
+    classify: ClassifyRules {
+        kms_first: false,
+        stale_token: StaleToken {
+            prefix: "Invalid Checkpoint Token",
+            ignore_case: false,
         },
+        bodyless_4xx_retried: false,
+        get_state_classified: false,
+        stated_scope: StatedScope::Both,
+        // withDurableExecution's catch acts on a stated EXECUTION only.
+        get_state_stated_scope: StatedScope::ExecutionOnly,
+        // classifyCheckpointError reads the thrown value only, never its `cause`.
+        reads_wrapped: false,
+        // `statusCode !== 429` is strict: the text '429' is a 4xx but not throttling.
+        text_429_throttles: false,
     },
-];
+};
 
 /// The profile a name stands for: a release name (`ts@2.4.0`), a family alias (`ts`, its
 /// newest release) or `unified`.
@@ -178,8 +179,9 @@ mod tests {
         assert_eq!(Profile::Unified.release().name, "unified");
         assert_eq!(release("ts"), release("ts@2.4.0"));
         assert_eq!(release("python"), release("python@3.0.0"));
-        assert_eq!(RELEASES[2].alias(), Some("ts"));
-        assert_eq!(RELEASES[0].alias(), None);
+        assert_eq!(TS_2_4_0.alias(), Some("ts"));
+        assert_eq!(UNIFIED.alias(), None);
+        assert_eq!(RELEASES.first(), Some(&UNIFIED));
     }
 
     #[test]

@@ -1,4 +1,5 @@
 import threading
+from http import HTTPStatus
 
 import pytest
 from aws_durable_execution_sdk_python.exceptions import (
@@ -85,6 +86,9 @@ def test_exceptions_without_an_http_response_are_retried():
         ({"stated_scope": "invocation"}, ValueError, "stated_scope"),
         ({"stated_scope": 1}, TypeError, "stated_scope"),
         ({"wrapped": 1}, TypeError, "wrapped"),
+        ({"stated_scope": ["EXECUTION"]}, TypeError, "stated_scope"),
+        ({"profile": ["ts"]}, TypeError, "profile"),
+        ({"api": {"checkpoint"}}, TypeError, "api"),
         ({"profile": "ts@2.3.0"}, ValueError, "profile"),
         ({"code": 5}, TypeError, "code"),
         ({"message": b"bytes"}, TypeError, "message"),
@@ -146,6 +150,7 @@ def test_calls_from_many_threads_agree():
         (" 404 ", "client-error"),
         (404.5, "client-error"),
         (429.0, "throttled"),
+        (HTTPStatus.TOO_MANY_REQUESTS, "throttled"),
         (70000, "other-status"),
         (-1, "other-status"),
         (float("inf"), "other-status"),

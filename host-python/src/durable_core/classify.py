@@ -97,14 +97,14 @@ def classify_api_error(
     Raises ``TypeError``/``ValueError`` naming the field.
     """
     # str-valued enum members hash like their values, so one dict serves both spellings.
-    options = _PROFILE_BITS.get(profile)  # type: ignore[call-overload]
+    options = _PROFILE_BITS.get(profile) if isinstance(profile, str) else None
     if options is None:
         options = profile_info(profile).release_id << _RELEASE_SHIFT
-    api_bits = _API_BITS.get(api)  # type: ignore[call-overload]
+    api_bits = _API_BITS.get(api) if isinstance(api, str) else None
     if api_bits is None:
         api_bits = _API_BITS[parse_enum(Api, "api", api)]
     options |= api_bits
-    scope_bits = _SCOPE_BITS.get(stated_scope)  # type: ignore[call-overload]
+    scope_bits = _SCOPE_BITS.get(stated_scope) if isinstance(stated_scope, str | None) else None
     if scope_bits is None:
         scope_bits = _SCOPE_BITS[parse_enum(Category, "stated_scope", stated_scope)]
     options |= scope_bits
@@ -148,15 +148,17 @@ def _status(status: object) -> tuple[int, str | None]:
     if isinstance(status, str):
         _utf8("status", status)
         return 0, status
-    if isinstance(status, float):
-        if math.isnan(status):
-            return 0, "NaN"
-        if math.isinf(status):
-            return 0, "Infinity" if status > 0 else "-Infinity"
-        if status.is_integer() and 0 <= status <= 0xFFFF:
-            return int(status), None
-        return 0, repr(status)
-    return 0, str(status)
+    if isinstance(status, int):  # an int subclass such as http.HTTPStatus is its number
+        number = int(status)
+        return (number, None) if 0 <= number <= 0xFFFF else (0, str(number))
+    number = float(status)
+    if math.isnan(number):
+        return 0, "NaN"
+    if math.isinf(number):
+        return 0, "Infinity" if number > 0 else "-Infinity"
+    if number.is_integer() and 0 <= number <= 0xFFFF:
+        return int(number), None
+    return 0, repr(number)
 
 
 def _classify_named(
@@ -180,8 +182,7 @@ def _classify_named(
         raise RuntimeError(f"durable-core rejected the profile {name!r} its own table lists")
     rule = getattr(result, "payload", result).rule
     rules()
-    assert _by_rule_id is not None
-    found = _by_rule_id.get(rule)
+    found = _by_rule_id.get(rule) if _by_rule_id is not None else None
     if found is None:  # only a host/core version mismatch gets here
         raise RuntimeError(f"durable-core returned an unknown rule {rule!r}")
     return found

@@ -153,19 +153,23 @@ def _direct_exception(inp: dict[str, Any]) -> Exception:
     return ClientError(response, OPERATION[_api(inp)])
 
 
+def _stated_error(inp: dict[str, Any]) -> BotoClientError:
+    """The SDK's own error as a service client raises it to state a scope: no AWS response."""
+    return SDK_ERROR[_api(inp)](
+        inp.get("message") or "", error_category=DurableApiErrorCategory(inp["stated_scope"])
+    )
+
+
 @pytest.mark.parametrize(("case_id", "inp", "expected"), CASES, ids=[c[0] for c in CASES])
 def test_direct_from_exception(case_id: str, inp: dict[str, Any], expected: dict[str, Any]) -> None:
     api = _api(inp)
     if inp.get("stated_scope") is not None and not inp.get("wrapped"):
         assert inp.get("status") is None and inp.get("code") is None, "stated without a response"
-        stated = SDK_ERROR[api](
-            inp.get("message") or "", error_category=DurableApiErrorCategory(inp["stated_scope"])
-        )
-        _assert_classified(stated, api, expected, case_id)
+        _assert_classified(_stated_error(inp), api, expected, case_id)
         CHECKED["direct"].add(case_id)
         return
     exception = _direct_exception(inp)
-    if isinstance(exception, ClientError):
+    if isinstance(exception, ClientError) and not inp.get("stated_scope"):
         # The exception carries exactly what the case says, nothing botocore would add.
         assert exception.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == inp.get(
             "status"
@@ -174,7 +178,7 @@ def test_direct_from_exception(case_id: str, inp: dict[str, Any], expected: dict
         assert not hasattr(exception, "response")
     if inp.get("wrapped"):
         wrapper = RuntimeError("the transport failed")
-        wrapper.__cause__ = exception
+        wrapper.__cause__ = _stated_error(inp) if inp.get("stated_scope") else exception
         exception = wrapper
     if isinstance(inp.get("status"), str):
         # The SDK compares the status with ints: a text status crashes its classifier.
@@ -336,7 +340,7 @@ def _handle(api: str, client: _StatingClient) -> tuple[str, Any]:
         return "raised", raised
 
 
-STATED_CASES = [c for c in CASES if c[1].get("stated_scope") and not c[1].get("wrapped")]
+STATED_CASES = [c for c in CASES if c[1].get("stated_scope")]
 
 
 def test_handler_control_succeeds_with_a_working_client() -> None:
@@ -353,9 +357,11 @@ def test_stated_scope_through_the_handler(
     case_id: str, inp: dict[str, Any], expected: dict[str, Any]
 ) -> None:
     api = _api(inp)
-    error = SDK_ERROR[api](
-        inp.get("message") or "", error_category=DurableApiErrorCategory(inp["stated_scope"])
-    )
+    error: Exception = _stated_error(inp)
+    if inp.get("wrapped"):
+        wrapper = RuntimeError("the transport failed")
+        wrapper.__cause__ = error
+        error = wrapper
     client = _StatingClient(api, error)
     how, what = _handle(api, client)
     assert client.calls[api] == 1, client.calls

@@ -9,7 +9,7 @@ import {
   TooManyRequestsException,
 } from '@aws-sdk/client-lambda';
 import { DurableExecutionClientError } from '@aws/durable-execution-sdk-js';
-import { classifyApiError, classifyError, profiles, retry } from '../src/index.js';
+import { aws, classifyApiError, classifyError, profiles, retry } from '../src/index.js';
 import { step } from '../src/step-index.js';
 
 const IPVE = 'InvalidParameterValueException';
@@ -148,6 +148,8 @@ test('retry and step accept release profile names', () => {
   for (const attempt of [1, 2, 3]) {
     assert.deepEqual(byRelease.decide(new Error('x'), attempt, { random: 0.5 }), byAlias.decide(new Error('x'), attempt, { random: 0.5 }));
   }
+  const config = retry.exponential({ maxAttempts: 5, initialDelay: { seconds: 2 }, backoffRate: 3, jitter: 'NONE' });
+  assert.deepEqual(aws.createRetryStrategy(config, { profile: 'ts@2.4.0' })(new Error('x'), 2), aws.createRetryStrategy(config)(new Error('x'), 2));
   assert.deepEqual(step.operationId('python@3.0.0', null, 1), step.operationId('python', null, 1));
   const call = (profile) => ({ id: 'c4ca4238a0b92382', name: 'charge', profile });
   assert.deepEqual(step.begin(call('ts@2.4.0'), null, { nowMs: 1 }), step.begin(call('ts'), null, { nowMs: 1 }));

@@ -70,9 +70,9 @@ export function classifyError(err, options = {}) {
   for (let depth = 0; depth < MAX_CHAIN && isObject(link) && !seen.has(link); depth++) {
     seen.add(link);
     const scope = statedScope(link);
-    if (scope !== null || isObject(link.$metadata)) return classifyLink(link, api, profile, scope, depth > 0);
+    if (scope !== null || isObject(property(link, '$metadata'))) return classifyLink(link, api, profile, scope, depth > 0);
     root = link;
-    link = link.cause;
+    link = property(link, 'cause');
   }
   const programmingError = root instanceof TypeError || root instanceof ReferenceError ? root : undefined;
   if (programmingError !== undefined) {
@@ -100,8 +100,18 @@ function classifyLink(link, api, profile, scope, wrapped) {
 
 /** The scope a value states the way the JS SDK recognises it (structurally), or null. */
 function statedScope(value) {
-  if (value.isDurableExecutionClientError !== true) return null;
-  return value.scope === 'INVOCATION' || value.scope === 'EXECUTION' ? value.scope : null;
+  if (property(value, 'isDurableExecutionClientError') !== true) return null;
+  const scope = property(value, 'scope');
+  return scope === 'INVOCATION' || scope === 'EXECUTION' ? scope : null;
+}
+
+/** A property of an arbitrary thrown value; a getter that throws reads as absent. */
+function property(value, key) {
+  try {
+    return value[key];
+  } catch {
+    return undefined;
+  }
 }
 
 function isObject(value) {

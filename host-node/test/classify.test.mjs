@@ -192,6 +192,8 @@ test('causes are followed where the profile reads them, boundedly', () => {
   let deep = kms;
   for (let i = 0; i < 40; i++) deep = new Error(`level ${i}`, { cause: deep });
   assert.equal(classifyError(deep).rule, 'no-http-response'); // past the 32-link bound
+  const hostile = new Error('proxy', { cause: new Proxy({}, { get() { throw new Error('no reading me'); } }) });
+  assert.equal(classifyError(hostile).rule, 'no-http-response');
 });
 
 test('a programming error is a TypeError, never a failure to retry', () => {

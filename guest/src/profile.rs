@@ -185,6 +185,33 @@ mod tests {
     }
 
     #[test]
+    fn the_next_js_release_is_one_row_of_data() {
+        // aws-durable-execution-sdk-js#920 (merged, unreleased): the service's lower-case
+        // stale-token spelling, case-sensitively. Nothing else changes from 2.4.0.
+        let next = Release {
+            name: "ts@next",
+            classify: ClassifyRules {
+                stale_token: StaleToken {
+                    prefix: "Invalid checkpoint token",
+                    ignore_case: false,
+                },
+                ..TS_2_4_0.classify
+            },
+            ..TS_2_4_0
+        };
+        let service_spelling = crate::classify::ApiFailure {
+            api: crate::classify::Api::Checkpoint,
+            status: Some(400),
+            code: Some("InvalidParameterValueException"),
+            message: Some("Invalid checkpoint token: superseded"),
+        };
+        let report = crate::classify::Report::from(service_spelling);
+        let rule = |r: &Release| crate::classify::classify_report(&report, &r.classify);
+        assert_eq!(rule(&TS_2_4_0), crate::classify::Rule::ClientError);
+        assert_eq!(rule(&next), crate::classify::Rule::StaleCheckpointToken);
+    }
+
+    #[test]
     fn names_are_unique_and_indexed() {
         for (i, r) in RELEASES.iter().enumerate() {
             assert_eq!(r.index(), i);

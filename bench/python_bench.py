@@ -65,6 +65,7 @@ print((time.perf_counter() - t) * 1e3)
 def measure() -> dict[str, float]:
     import durable_core
     from aws_durable_execution_sdk_python.exceptions import BotoClientError
+    from botocore.exceptions import ClientError
     from durable_core._runtime import Runtime, component_path
 
     results: dict[str, float] = {"component_bytes": component_path().stat().st_size}
@@ -90,6 +91,24 @@ def measure() -> dict[str, float]:
     )
     results["classify_kms_fast_us"] = per_call_us(
         lambda: classify(502, "KMSAccessDeniedException", "denied", profile="python")
+    )
+    results["classify_release_fast_us"] = per_call_us(
+        lambda: classify(400, *STALE, profile="python@3.0.0")
+    )
+    wrapped = RuntimeError("the transport failed")
+    wrapped.__cause__ = ClientError(
+        {
+            "Error": {"Code": "KMSDisabledException"},
+            "ResponseMetadata": {"HTTPStatusCode": 502},
+        },
+        "CheckpointDurableExecution",
+    )
+    results["classify_exception_wrapped_us"] = per_call_us(
+        lambda: durable_core.classify_exception(wrapped)
+    )
+    results["classify_text_status_us"] = per_call_us(
+        lambda: classify("429", "TooManyRequestsException", "slow down", profile="ts"),
+        calls=2_000,
     )
     os.environ["DURABLE_CORE_CALL_PATH"] = "portable"
     durable_core._runtime._runtime = Runtime()
@@ -250,6 +269,21 @@ def table(r: dict[str, float]) -> str:
         ),
         ("classify, fast path", f"{r['classify_fast_us']:.2f} us", "<= 10 us"),
         ("classify (KMS 502), fast path", f"{r['classify_kms_fast_us']:.2f} us", ""),
+        (
+            "classify, release name python@3.0.0, fast path",
+            f"{r['classify_release_fast_us']:.2f} us",
+            "",
+        ),
+        (
+            "classify_exception, ClientError one cause down",
+            f"{r['classify_exception_wrapped_us']:.2f} us",
+            "",
+        ),
+        (
+            "classify, text status '429' (typed classify-named)",
+            f"{r['classify_text_status_us']:.2f} us",
+            "",
+        ),
         (
             "classify, portable path (Func.__call__)",
             f"{r['classify_portable_us']:.2f} us",

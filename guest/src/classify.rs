@@ -4,7 +4,9 @@
 //! EXECUTION: permanent; the handler returns FAILED.
 //! Sources: aws-durable-execution-sdk-python 3.0.0 `BotoClientError._classify_error_category`,
 //! @aws/durable-execution-sdk-js 2.4.0 `CheckpointManager.classifyCheckpointError` and the
-//! handler's catch of state-fetch errors.
+//! handler's catch of state-fetch errors (and its `DurableExecutionClientError` scope).
+//! The rule order is one function; what differs between SDK releases is data
+//! ([`ClassifyRules`], one row per release in `crate::profile::RELEASES`).
 
 use crate::profile::Profile;
 
@@ -32,10 +34,12 @@ pub enum Rule {
     NoHttpResponse,
     OtherStatus,
     StateFetchUnclassified,
+    StatedInvocation,
+    StatedExecution,
 }
 
 impl Rule {
-    pub const ALL: [Rule; 9] = [
+    pub const ALL: [Rule; 11] = [
         Rule::KmsCustomerError,
         Rule::StaleCheckpointToken,
         Rule::Throttled,
@@ -45,6 +49,8 @@ impl Rule {
         Rule::NoHttpResponse,
         Rule::OtherStatus,
         Rule::StateFetchUnclassified,
+        Rule::StatedInvocation,
+        Rule::StatedExecution,
     ];
 
     pub fn id(self) -> &'static str {
@@ -58,12 +64,16 @@ impl Rule {
             Rule::NoHttpResponse => "no-http-response",
             Rule::OtherStatus => "other-status",
             Rule::StateFetchUnclassified => "state-fetch-unclassified",
+            Rule::StatedInvocation => "stated-invocation",
+            Rule::StatedExecution => "stated-execution",
         }
     }
 
     pub fn category(self) -> Category {
         match self {
-            Rule::KmsCustomerError | Rule::ClientError => Category::Execution,
+            Rule::KmsCustomerError | Rule::ClientError | Rule::StatedExecution => {
+                Category::Execution
+            }
             _ => Category::Invocation,
         }
     }
@@ -83,6 +93,8 @@ impl Rule {
             Rule::StateFetchUnclassified => {
                 "a state-fetch error the ts SDK rethrows without classifying"
             }
+            Rule::StatedInvocation => "the transport stated INVOCATION scope",
+            Rule::StatedExecution => "the transport stated EXECUTION scope",
         }
     }
 
@@ -103,6 +115,73 @@ pub struct ApiFailure<'a> {
     pub message: Option<&'a str>,
 }
 
+/// What a host read from a raised error: the [`ApiFailure`] fields plus what the transport said
+/// about itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Report<'a> {
+    pub failure: ApiFailure<'a>,
+    /// The status when the transport gave something other than an integer 0..65535: a text
+    /// status as given, or a number as JavaScript's `String(n)` writes it. Read as JavaScript's
+    /// `Number(text)` reads it; when present, `failure.status` is ignored.
+    pub status_text: Option<&'a str>,
+    /// The scope the transport stated (JS `DurableExecutionClientError.scope`, Go `ClientError`,
+    /// a Python SDK `BotoClientError.error_category` that carries no AWS response).
+    pub stated_scope: Option<Category>,
+    /// The fields came from an error that the raised one wraps (`cause`, `__cause__`), not from
+    /// the raised error itself.
+    pub wrapped: bool,
+}
+
+impl<'a> From<ApiFailure<'a>> for Report<'a> {
+    fn from(failure: ApiFailure<'a>) -> Self {
+        Report {
+            failure,
+            status_text: None,
+            stated_scope: None,
+            wrapped: false,
+        }
+    }
+}
+
+/// Which stated scopes a release acts on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StatedScope {
+    Both,
+    /// Only a stated EXECUTION; a stated INVOCATION falls through to the other rules.
+    ExecutionOnly,
+}
+
+/// The stale-checkpoint-token message test.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StaleToken {
+    pub prefix: &'static str,
+    /// Compare the prefix ignoring ASCII case.
+    pub ignore_case: bool,
+}
+
+/// The parameters of the classification rules: one set per release profile
+/// (`crate::profile::RELEASES`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClassifyRules {
+    /// KMS customer errors before the 4xx rules (Python) or after them (JS, the reference order).
+    pub kms_first: bool,
+    pub stale_token: StaleToken,
+    /// A 4xx with neither code nor message is retried (Python tests the body's truthiness).
+    pub bodyless_4xx_retried: bool,
+    /// GetDurableExecutionState failures take the checkpoint rules; otherwise only KMS names
+    /// are classified and everything else is rethrown (`state-fetch-unclassified`).
+    pub get_state_classified: bool,
+    /// Stated scopes honoured on a checkpoint failure, before any other rule.
+    pub stated_scope: StatedScope,
+    /// Stated scopes honoured on a state-fetch failure, before any other rule.
+    pub get_state_stated_scope: StatedScope,
+    /// Fields found on a wrapped error count; otherwise the SDK reads the raised error only, so
+    /// a wrapped failure is one without an HTTP response.
+    pub reads_wrapped: bool,
+    /// A text status "429" is throttling (false: JS 2.4.0's strict `!== 429`).
+    pub text_429_throttles: bool,
+}
+
 const KMS_CUSTOMER_ERRORS: [&str; 4] = [
     "KMSAccessDeniedException",
     "KMSDisabledException",
@@ -110,98 +189,242 @@ const KMS_CUSTOMER_ERRORS: [&str; 4] = [
     "KMSNotFoundException",
 ];
 const INVALID_PARAMETER_VALUE: &str = "InvalidParameterValueException";
-/// The service and the Python SDK spell it this way.
-const STALE_TOKEN_PREFIX_PYTHON: &str = "Invalid checkpoint token";
-/// @aws/durable-execution-sdk-js 2.4.0 spells it this way (so it misses the service's message).
-const STALE_TOKEN_PREFIX_TS: &str = "Invalid Checkpoint Token";
-const THROTTLED: u16 = 429;
+const THROTTLED: f64 = 429.0;
 
-/// Classify one failure under one profile.
+/// Classify one failure under one profile family (its newest release).
 pub fn classify(failure: &ApiFailure<'_>, profile: Profile) -> Rule {
-    match profile {
-        Profile::Python => classify_python(failure),
-        Profile::Ts => classify_ts(failure),
-        Profile::Unified => classify_unified(failure),
+    classify_report(&Report::from(*failure), &profile.release().classify)
+}
+
+/// The status as the rules see it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Status {
+    /// No HTTP response (absent or 0).
+    None,
+    Number(f64),
+    /// Given as text; the number JavaScript's `Number()` makes of it (NaN when none).
+    Text(f64),
+}
+
+impl Status {
+    fn of(report: &Report<'_>) -> Status {
+        let status = match report.status_text {
+            Some(text) => Status::Text(js_number(text)),
+            None => match report.failure.status {
+                None | Some(0) => Status::None,
+                Some(s) => Status::Number(f64::from(s)),
+            },
+        };
+        match status {
+            Status::Text(v) | Status::Number(v) if v == 0.0 => Status::None,
+            other => other,
+        }
+    }
+
+    fn value(self) -> Option<f64> {
+        match self {
+            Status::None => None,
+            Status::Number(v) | Status::Text(v) => Some(v),
+        }
+    }
+
+    /// 400..500, the range both SDKs treat as client errors (fractions included, as both
+    /// compare numbers).
+    fn is_4xx(self) -> bool {
+        self.value().is_some_and(|v| (400.0..500.0).contains(&v))
+    }
+
+    fn is_throttled(self, rules: &ClassifyRules) -> bool {
+        match self {
+            Status::Number(v) => v == THROTTLED,
+            Status::Text(v) => v == THROTTLED && rules.text_429_throttles,
+            Status::None => false,
+        }
     }
 }
 
-/// Python 3.0.0: KMS first; a 4xx needs an error body to be permanent; both APIs alike.
-fn classify_python(f: &ApiFailure<'_>) -> Rule {
-    if is_kms(f.code) {
-        return Rule::KmsCustomerError;
-    }
-    if client_error_status(f.status).is_some_and(|s| s != THROTTLED) {
-        // Python tests the body as a dict's truthiness: no code and no message means none.
-        if f.code.is_none() && f.message.is_none() {
-            return Rule::ClientErrorWithoutBody;
+/// Classify what a host read from an error under one release's rules.
+pub fn classify_report(report: &Report<'_>, rules: &ClassifyRules) -> Rule {
+    let honoured = !report.wrapped || rules.reads_wrapped;
+    let api = report.failure.api;
+    if let (true, Some(scope)) = (honoured, report.stated_scope) {
+        let acts_on = match api {
+            Api::Checkpoint => rules.stated_scope,
+            Api::GetState => rules.get_state_stated_scope,
+        };
+        match (scope, acts_on) {
+            (Category::Execution, _) => return Rule::StatedExecution,
+            (Category::Invocation, StatedScope::Both) => return Rule::StatedInvocation,
+            (Category::Invocation, StatedScope::ExecutionOnly) => {}
         }
-        if is_stale_token(f, |m| m.starts_with(STALE_TOKEN_PREFIX_PYTHON)) {
-            return Rule::StaleCheckpointToken;
-        }
-        return Rule::ClientError;
     }
-    by_status(f.status)
-}
-
-/// JS 2.4.0: stale token, then 4xx, then KMS; state fetches only know KMS.
-fn classify_ts(f: &ApiFailure<'_>) -> Rule {
-    if f.api == Api::GetState {
-        return if is_kms(f.code) {
+    let (status, code, message) = if honoured {
+        (
+            Status::of(report),
+            report.failure.code,
+            report.failure.message,
+        )
+    } else {
+        (Status::None, None, None)
+    };
+    if api == Api::GetState && !rules.get_state_classified {
+        return if is_kms(code) {
             Rule::KmsCustomerError
         } else {
             Rule::StateFetchUnclassified
         };
     }
-    reference_order(f, |m| m.starts_with(STALE_TOKEN_PREFIX_TS))
-}
-
-/// Unified: the reference (JS) order for both APIs, with the stale-token prefix matched
-/// case-insensitively, so the service's lower-case message is retried.
-fn classify_unified(f: &ApiFailure<'_>) -> Rule {
-    reference_order(f, |m| {
-        let prefix = STALE_TOKEN_PREFIX_PYTHON.as_bytes();
-        m.as_bytes()
-            .get(..prefix.len())
-            .is_some_and(|head| head.eq_ignore_ascii_case(prefix))
-    })
-}
-
-fn reference_order(f: &ApiFailure<'_>, stale_prefix: impl Fn(&str) -> bool) -> Rule {
-    if let Some(status) = client_error_status(f.status) {
-        if is_stale_token(f, stale_prefix) {
-            return Rule::StaleCheckpointToken;
+    let stale = code == Some(INVALID_PARAMETER_VALUE)
+        && starts_with(message.unwrap_or(""), rules.stale_token);
+    if rules.kms_first {
+        if is_kms(code) {
+            return Rule::KmsCustomerError;
         }
-        if status != THROTTLED {
-            return Rule::ClientError;
+        if status.is_4xx() && !status.is_throttled(rules) {
+            if rules.bodyless_4xx_retried && code.is_none() && message.is_none() {
+                return Rule::ClientErrorWithoutBody;
+            }
+            return if stale {
+                Rule::StaleCheckpointToken
+            } else {
+                Rule::ClientError
+            };
+        }
+    } else {
+        if status.is_4xx() {
+            if stale {
+                return Rule::StaleCheckpointToken;
+            }
+            if !status.is_throttled(rules) {
+                return Rule::ClientError;
+            }
+        }
+        if is_kms(code) {
+            return Rule::KmsCustomerError;
         }
     }
-    if is_kms(f.code) {
-        return Rule::KmsCustomerError;
-    }
-    by_status(f.status)
+    by_status(status, rules)
 }
 
 fn is_kms(code: Option<&str>) -> bool {
     code.is_some_and(|c| KMS_CUSTOMER_ERRORS.contains(&c))
 }
 
-fn is_stale_token(f: &ApiFailure<'_>, stale_prefix: impl Fn(&str) -> bool) -> bool {
-    f.code == Some(INVALID_PARAMETER_VALUE) && stale_prefix(f.message.unwrap_or(""))
-}
-
-/// The status when it is a 4xx (400..=499), the range both SDKs treat as client errors.
-fn client_error_status(status: Option<u16>) -> Option<u16> {
-    status.filter(|s| (400..500).contains(s))
+fn starts_with(message: &str, stale: StaleToken) -> bool {
+    let prefix = stale.prefix.as_bytes();
+    match message.as_bytes().get(..prefix.len()) {
+        Some(head) if stale.ignore_case => head.eq_ignore_ascii_case(prefix),
+        Some(head) => head == prefix,
+        None => false,
+    }
 }
 
 /// What is left once the code-specific rules have passed.
-fn by_status(status: Option<u16>) -> Rule {
-    match status {
-        None | Some(0) => Rule::NoHttpResponse,
-        Some(THROTTLED) => Rule::Throttled,
-        Some(s) if (500..600).contains(&s) => Rule::ServerError,
+fn by_status(status: Status, rules: &ClassifyRules) -> Rule {
+    if status.is_throttled(rules) {
+        return Rule::Throttled;
+    }
+    match status.value() {
+        None => Rule::NoHttpResponse,
+        Some(v) if (500.0..600.0).contains(&v) => Rule::ServerError,
         Some(_) => Rule::OtherStatus,
     }
+}
+
+/// JavaScript's `Number(text)` (StringToNumber): surrounding white space is ignored, empty text
+/// is 0, then a decimal literal with optional sign, fraction and exponent, `Infinity`, or an
+/// unsigned 0x / 0o / 0b integer; anything else is NaN.
+pub fn js_number(text: &str) -> f64 {
+    let t = text.trim_matches(is_js_space);
+    if t.is_empty() {
+        return 0.0;
+    }
+    let (sign, body) = if let Some(rest) = t.strip_prefix('-') {
+        (-1.0, rest)
+    } else if let Some(rest) = t.strip_prefix('+') {
+        (1.0, rest)
+    } else {
+        (1.0, t)
+    };
+    if body == "Infinity" {
+        return sign * f64::INFINITY;
+    }
+    if body.len() == t.len() {
+        for (prefixes, radix) in [(["0x", "0X"], 16), (["0o", "0O"], 8), (["0b", "0B"], 2)] {
+            if let Some(digits) = prefixes.iter().find_map(|p| body.strip_prefix(p)) {
+                return radix_number(digits, radix);
+            }
+        }
+    }
+    if is_decimal_literal(body) {
+        body.parse::<f64>().map_or(f64::NAN, |v| sign * v)
+    } else {
+        f64::NAN
+    }
+}
+
+fn is_js_space(c: char) -> bool {
+    matches!(
+        c,
+        '\u{9}'..='\u{d}'
+            | ' '
+            | '\u{a0}'
+            | '\u{1680}'
+            | '\u{2000}'..='\u{200a}'
+            | '\u{2028}'
+            | '\u{2029}'
+            | '\u{202f}'
+            | '\u{205f}'
+            | '\u{3000}'
+            | '\u{feff}'
+    )
+}
+
+fn radix_number(digits: &str, radix: u32) -> f64 {
+    if digits.is_empty() {
+        return f64::NAN;
+    }
+    let mut value = 0.0_f64;
+    for c in digits.chars() {
+        match c.to_digit(radix) {
+            Some(d) => value = value * f64::from(radix) + f64::from(d),
+            None => return f64::NAN,
+        }
+    }
+    value
+}
+
+/// digits [. digits] | . digits, then an optional exponent; no sign (already taken).
+fn is_decimal_literal(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut i = 0;
+    let int_digits = count_digits(b, &mut i);
+    let mut frac_digits = 0;
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        frac_digits = count_digits(b, &mut i);
+    }
+    if int_digits + frac_digits == 0 {
+        return false;
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(b.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        if count_digits(b, &mut i) == 0 {
+            return false;
+        }
+    }
+    i == b.len()
+}
+
+fn count_digits(b: &[u8], i: &mut usize) -> usize {
+    let start = *i;
+    while b.get(*i).is_some_and(u8::is_ascii_digit) {
+        *i += 1;
+    }
+    *i - start
 }
 
 #[cfg(test)]
@@ -214,6 +437,142 @@ mod tests {
             status: Some(status),
             code: Some(code),
             message: Some(message),
+        }
+    }
+
+    fn report<'a>(failure: ApiFailure<'a>) -> Report<'a> {
+        Report::from(failure)
+    }
+
+    /// The rules of a release; an unknown name gets rules no release has, so its asserts fail.
+    fn rules(name: &str) -> ClassifyRules {
+        crate::profile::release(name).map_or(
+            ClassifyRules {
+                kms_first: true,
+                stale_token: StaleToken {
+                    prefix: "",
+                    ignore_case: false,
+                },
+                bodyless_4xx_retried: false,
+                get_state_classified: false,
+                stated_scope: StatedScope::ExecutionOnly,
+                get_state_stated_scope: StatedScope::ExecutionOnly,
+                reads_wrapped: false,
+                text_429_throttles: false,
+            },
+            |r| r.classify,
+        )
+    }
+
+    #[test]
+    fn the_test_release_names_exist() {
+        for name in ["unified", "python@3.0.0", "ts@2.4.0"] {
+            assert!(crate::profile::release(name).is_ok(), "{name}");
+        }
+    }
+
+    #[test]
+    fn a_stated_scope_wins_over_the_response_in_every_profile() {
+        let mut r = report(failure(503, "ServiceException", "x"));
+        r.stated_scope = Some(Category::Execution);
+        for name in ["unified", "python@3.0.0", "ts@2.4.0"] {
+            assert_eq!(classify_report(&r, &rules(name)), Rule::StatedExecution);
+        }
+        r.stated_scope = Some(Category::Invocation);
+        r.failure = failure(400, "ValidationException", "x");
+        for name in ["unified", "python@3.0.0", "ts@2.4.0"] {
+            assert_eq!(classify_report(&r, &rules(name)), Rule::StatedInvocation);
+        }
+    }
+
+    #[test]
+    fn ts_state_fetch_acts_on_a_stated_execution_only() {
+        let mut r = report(ApiFailure {
+            api: Api::GetState,
+            status: None,
+            code: Some("KMSDisabledException"),
+            message: None,
+        });
+        r.stated_scope = Some(Category::Invocation);
+        assert_eq!(
+            classify_report(&r, &rules("ts@2.4.0")),
+            Rule::KmsCustomerError
+        );
+        r.failure.code = Some("DurableExecutionClientError");
+        assert_eq!(
+            classify_report(&r, &rules("ts@2.4.0")),
+            Rule::StateFetchUnclassified
+        );
+        r.stated_scope = Some(Category::Execution);
+        assert_eq!(
+            classify_report(&r, &rules("ts@2.4.0")),
+            Rule::StatedExecution
+        );
+    }
+
+    #[test]
+    fn wrapped_fields_count_only_where_the_sdk_reads_them() {
+        let mut r = report(failure(502, "KMSDisabledException", "key"));
+        r.wrapped = true;
+        assert_eq!(
+            classify_report(&r, &rules("unified")),
+            Rule::KmsCustomerError
+        );
+        assert_eq!(
+            classify_report(&r, &rules("python@3.0.0")),
+            Rule::NoHttpResponse
+        );
+        assert_eq!(
+            classify_report(&r, &rules("ts@2.4.0")),
+            Rule::NoHttpResponse
+        );
+        r.stated_scope = Some(Category::Execution);
+        assert_eq!(
+            classify_report(&r, &rules("ts@2.4.0")),
+            Rule::NoHttpResponse
+        );
+        assert_eq!(
+            classify_report(&r, &rules("unified")),
+            Rule::StatedExecution
+        );
+    }
+
+    #[test]
+    fn text_statuses_are_numbers_but_ts_2_4_0_compares_429_strictly() {
+        let mut r = report(failure(0, "ThrottlingException", "slow down"));
+        r.status_text = Some("429");
+        assert_eq!(classify_report(&r, &rules("ts@2.4.0")), Rule::ClientError);
+        assert_eq!(classify_report(&r, &rules("unified")), Rule::Throttled);
+        assert_eq!(classify_report(&r, &rules("python@3.0.0")), Rule::Throttled);
+        for (text, rule) in [
+            ("503", Rule::ServerError),
+            (" 404 ", Rule::ClientError),
+            ("404.5", Rule::ClientError),
+            ("0x1f4", Rule::ServerError),
+            ("", Rule::NoHttpResponse),
+            ("abc", Rule::OtherStatus),
+            ("70000", Rule::OtherStatus),
+            ("-1", Rule::OtherStatus),
+            ("Infinity", Rule::OtherStatus),
+        ] {
+            r.status_text = Some(text);
+            assert_eq!(classify_report(&r, &rules("unified")), rule, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn js_number_follows_string_to_number() {
+        assert_eq!(js_number("  42\n"), 42.0);
+        assert_eq!(js_number("+1e3"), 1000.0);
+        assert_eq!(js_number(".5"), 0.5);
+        assert_eq!(js_number("5."), 5.0);
+        assert_eq!(js_number("-Infinity"), f64::NEG_INFINITY);
+        assert_eq!(js_number("0b101"), 5.0);
+        assert_eq!(js_number("0o17"), 15.0);
+        for nan in [
+            "inf", "NaN", "1e", ".", "-0x10", "0x", "1_000", "12px", "\u{e9}",
+        ] {
+            assert!(js_number(nan).is_nan(), "{nan:?}");
         }
     }
 

@@ -13,9 +13,9 @@ use exports::durable::core::retry as wit_retry;
 use exports::durable::core::step as wit_step;
 use exports::durable::core::types as wit_types;
 
-use crate::classify::{self, Api, ApiFailure, Category, Rule};
+use crate::classify::{self, Api, ApiFailure, Category, Report, Rule};
 use crate::error::{CoreError, ErrorKind};
-use crate::profile::Profile;
+use crate::profile::{self, Profile, RELEASES};
 use crate::retry::{
     self, Backoff, ConfigSpec, Failure, Outcome, PatternSpec, PatternSyntax, Strategy,
 };
@@ -31,6 +31,18 @@ impl wit_info::Guest for Component {
             rules_version: crate::RULES_VERSION,
         }
     }
+
+    fn profiles() -> Vec<wit_info::ProfileInfo> {
+        RELEASES
+            .iter()
+            .map(|r| wit_info::ProfileInfo {
+                name: r.name.to_string(),
+                family: profile_to_wit(r.family),
+                alias: r.alias().map(str::to_string),
+                reproduces: r.reproduces.to_string(),
+            })
+            .collect()
+    }
 }
 
 impl wit_classify::Guest for Component {
@@ -38,24 +50,15 @@ impl wit_classify::Guest for Component {
         failure: wit_classify::ApiFailure,
         profile: wit_types::Profile,
     ) -> wit_classify::Classification {
-        let api = match failure.api {
-            wit_classify::Api::Checkpoint => Api::Checkpoint,
-            wit_classify::Api::GetState => Api::GetState,
-        };
-        let rule = classify::classify(
-            &ApiFailure {
-                api,
-                status: failure.status,
-                code: failure.code.as_deref(),
-                message: failure.message.as_deref(),
-            },
-            profile_from_wit(profile),
-        );
-        wit_classify::Classification {
-            category: category_to_wit(rule.category()),
-            retryable: rule.category() == Category::Invocation,
-            rule: rule_to_wit(rule),
-        }
+        classify_with(&failure, profile_from_wit(profile).release())
+    }
+
+    fn classify_named(
+        failure: wit_classify::ApiFailure,
+        profile: String,
+    ) -> Result<wit_classify::Classification, wit_types::Error> {
+        let release = profile::release(&profile).map_err(error_to_wit)?;
+        Ok(classify_with(&failure, release))
     }
 
     fn rules() -> Vec<wit_classify::RuleInfo> {
@@ -72,6 +75,43 @@ impl wit_classify::Guest for Component {
 
     fn classify_packed(options: u32, status: u32, code: String, message: String) -> u32 {
         crate::packed::classify_packed(options, status, &code, &message)
+    }
+}
+
+fn classify_with(
+    failure: &wit_classify::ApiFailure,
+    release: &profile::Release,
+) -> wit_classify::Classification {
+    let report = Report {
+        failure: ApiFailure {
+            api: match failure.api {
+                wit_classify::Api::Checkpoint => Api::Checkpoint,
+                wit_classify::Api::GetState => Api::GetState,
+            },
+            status: failure.status,
+            code: failure.code.as_deref(),
+            message: failure.message.as_deref(),
+        },
+        status_text: failure.status_text.as_deref(),
+        stated_scope: failure.stated_scope.map(|c| match c {
+            wit_classify::Category::Invocation => Category::Invocation,
+            wit_classify::Category::Execution => Category::Execution,
+        }),
+        wrapped: failure.wrapped,
+    };
+    let rule = classify::classify_report(&report, &release.classify);
+    wit_classify::Classification {
+        category: category_to_wit(rule.category()),
+        retryable: rule.category() == Category::Invocation,
+        rule: rule_to_wit(rule),
+    }
+}
+
+fn profile_to_wit(profile: Profile) -> wit_types::Profile {
+    match profile {
+        Profile::Unified => wit_types::Profile::Unified,
+        Profile::Python => wit_types::Profile::Python,
+        Profile::Ts => wit_types::Profile::Ts,
     }
 }
 
@@ -101,6 +141,8 @@ fn rule_to_wit(rule: Rule) -> wit_classify::Rule {
         Rule::NoHttpResponse => wit_classify::Rule::NoHttpResponse,
         Rule::OtherStatus => wit_classify::Rule::OtherStatus,
         Rule::StateFetchUnclassified => wit_classify::Rule::StateFetchUnclassified,
+        Rule::StatedInvocation => wit_classify::Rule::StatedInvocation,
+        Rule::StatedExecution => wit_classify::Rule::StatedExecution,
     }
 }
 

@@ -19,7 +19,8 @@ pub mod wire;
 pub use error::{CoreError, ErrorKind};
 pub use profile::Profile;
 
-/// Bumped whenever any rule's observable behaviour changes.
+/// Bumped whenever the answer to some input changes or a new input, rule or profile appears
+/// (documented in the WIT `info` interface).
 pub const RULES_VERSION: u32 = 2;
 
 /// The WIT package version this crate implements.

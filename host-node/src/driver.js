@@ -10,7 +10,8 @@
 //   const total = await invocation.step({ id, name: 'charge', profile: 'ts' }, async (attempt) => charge());
 
 import { classifyApiError, classifyError } from './classify.js';
-import { badValue, wrongType } from './errors.js';
+import { profileInfo } from './profiles.js';
+import { wrongType } from './errors.js';
 import { begin, complete, describeError } from './step.js';
 
 // A retry timer that has not fired yet is polled at 1 s, 2 s, ... up to 10 s (sdk-behaviour 3.2).
@@ -169,10 +170,7 @@ export async function runStep(client, options) {
   if (sleep !== undefined && typeof sleep !== 'function') throw wrongType('sleep', sleep, 'a function (ms) => Promise, or undefined');
   if (operations !== undefined && !(operations instanceof Map)) throw wrongType('operations', operations, 'a Map of Operations by Id, or undefined');
   const callProfile = call.profile ?? 'unified';
-  if (!['unified', 'python', 'ts'].includes(callProfile)) {
-    const expected = '"unified", "python" or "ts"';
-    throw typeof callProfile === 'string' ? badValue('call.profile', callProfile, expected) : wrongType('call.profile', callProfile, expected);
-  }
+  profileInfo(callProfile, 'call.profile'); // release names too; classification keeps the name
   const token = checkpointToken instanceof CheckpointToken ? checkpointToken : new CheckpointToken(checkpointToken);
   const service = new Session(client, executionArn, token, operations, callProfile);
   const decide = () => ({ nowMs: clock(), strategy, retry, random: random ?? Math.random() });
@@ -328,9 +326,12 @@ function failed(error, api, profile) {
   let classification;
   try {
     classification = classifyError(error, { api, profile });
-  } catch {
-    // Fields the classifier cannot read (a status that is not an HTTP status...): judged as a
-    // failure without an HTTP response, by its text alone.
+  } catch (unreadable) {
+    // A programming error (a transport that is not a client) is not a failed call: it must not
+    // become an INVOCATION failure that Lambda retries until the timeout.
+    if (unreadable?.field === 'err') throw unreadable;
+    // Fields the classifier cannot read (a name that is not a string...): judged as a failure
+    // without an HTTP response, by its text alone.
     classification = classifyApiError({ api, profile, message: String(error?.message ?? 'unknown failure') });
   }
   return new CheckpointFailed(classification, api, error);

@@ -7,6 +7,30 @@ import type { ErrorKind, Profile } from '../gen/interfaces/durable-core-types.js
 
 export type { Api, Profile };
 
+/**
+ * A profile by name: a family alias (`'python'`, `'ts'`: the family's newest release), a release
+ * profile (`'python@3.0.0'`, `'ts@2.4.0'`; the full list is {@link profiles}) or `'unified'`.
+ * Unknown names are a RangeError naming `profile`.
+ */
+export type ProfileName = Profile | 'python@3.0.0' | 'ts@2.4.0' | (string & {});
+
+/** One profile, named after the SDK release it reproduces (the core's own table). */
+export interface ProfileInfo {
+  /** `'python@3.0.0'`, `'ts@2.4.0'` or `'unified'`. */
+  readonly name: string;
+  /** Its rule family (the retry and step rules are per family). */
+  readonly family: Profile;
+  /** The family name when this is the family's newest release, else null. */
+  readonly alias: string | null;
+  /** What it reproduces, for a person. */
+  readonly reproduces: string;
+  /** Its release id in `classify-packed` (index + 1). */
+  readonly releaseId: number;
+}
+
+/** Every profile the loaded core knows, oldest release of each family first. Frozen; read once. */
+export function profiles(): readonly ProfileInfo[];
+
 /** A rule's id: the WIT `rule` enum case, e.g. `'stale-checkpoint-token'`. */
 export type RuleId = Rule;
 
@@ -20,21 +44,33 @@ export type Category = 'INVOCATION' | 'EXECUTION';
 export interface ApiFailure {
   /** Which call failed. Default `'checkpoint'`. */
   api?: Api;
-  /** HTTP status, an integer 0..65535; absent, null or 0 means no HTTP response. */
-  status?: number | null;
+  /**
+   * HTTP status; absent, null or 0 means no HTTP response. Anything but an integer 0..65535 (text
+   * such as `'429'`, a fraction, a number out of range, NaN) is read as the JS SDK reads
+   * `$metadata.httpStatusCode`: as `Number()` converts it (ts@2.4.0 also keeps its strict
+   * `!== 429`, so the text `'429'` is a client error there).
+   */
+  status?: number | string | null;
   /** The AWS error code (AWS SDK v3 `name`, botocore `Error.Code`). */
   code?: string | null;
   /** The error message. */
   message?: string | null;
   /** Which rule set to apply. Default `'unified'`. */
-  profile?: Profile;
+  profile?: ProfileName;
+  /** The scope the transport stated; honoured before any other rule. Default null. */
+  statedScope?: Category | null;
+  /**
+   * The fields were read from an error the thrown one wraps (`cause`). ts@2.4.0 and python@3.0.0
+   * read only the thrown error, so they then see a failure without an HTTP response. Default false.
+   */
+  wrapped?: boolean;
 }
 
 export interface ClassifyOptions {
   /** Default `'checkpoint'`. */
   api?: Api;
   /** Default `'unified'`. */
-  profile?: Profile;
+  profile?: ProfileName;
 }
 
 /** The answer. Shared and frozen: one object per rule. */
@@ -67,10 +103,11 @@ export interface CoreInfo {
 /**
  * Classify a failed API call.
  *
- * @throws {TypeError} a field of the wrong type (`status` not a number; `code`/`message` not a
- *   string; `api`/`profile` not a string; `failure` not an object). Carries {@link InputErrorFields}.
- * @throws {RangeError} `status` not an integer 0..65535, or an unknown `api`/`profile`.
- *   Carries {@link InputErrorFields}.
+ * @throws {TypeError} a field of the wrong type (`status` not a number, string or null;
+ *   `code`/`message` not a string; `api`/`profile`/`statedScope` not a string; `wrapped` not a
+ *   boolean; `failure` not an object). Carries {@link InputErrorFields}.
+ * @throws {RangeError} a `status` text that is not well-formed Unicode, or an unknown
+ *   `api`/`profile`/`statedScope`. Carries {@link InputErrorFields}.
  * @throws {DurableCoreError} the component failed to load or trapped.
  */
 export function classifyApiError(failure?: ApiFailure): Classification;
@@ -86,6 +123,12 @@ export function classifyApiError(failure?: ApiFailure): Classification;
  * @throws {DurableCoreError} the component failed to load or trapped.
  */
 export function classifyError(err: unknown, options?: ClassifyOptions): Classification;
+// classifyError walks `err` and its `cause`s (at most 32 links; a cycle ends the walk) and reads
+// the first link that states a scope (a DurableExecutionClientError, recognised structurally as
+// the JS SDK does) or has the AWS SDK v3 shape (`$metadata`); a link below `err` is `wrapped`.
+// With none, `err`'s own fields are read, unless the root cause is a TypeError or ReferenceError
+// (a programming error, e.g. a transport that is not a client): then it throws a TypeError
+// naming `err`, never a classification Lambda would retry until the timeout.
 
 /** The core's rule table, indexed by rule discriminant (WIT enum order). Frozen; read once per process. */
 export function rules(): readonly RuleInfo[];
@@ -245,7 +288,7 @@ export declare namespace retry {
    * @throws {TypeError | RangeError} a bad config or profile (CoreErrorFields).
    * @throws {DurableCoreError} the component failed.
    */
-  function createStrategy(config?: RetryConfig | ExponentialRetryOptions, options?: { profile?: Profile }): Strategy;
+  function createStrategy(config?: RetryConfig | ExponentialRetryOptions, options?: { profile?: ProfileName }): Strategy;
   /** One decision with the core's inputs as they are: the message and the class names, most specific first. */
   function decideRaw(
     strategy: Strategy,
@@ -269,7 +312,7 @@ export declare namespace aws {
    */
   function createRetryStrategy(
     config?: RetryConfig | ExponentialRetryOptions,
-    options?: { profile?: Profile },
+    options?: { profile?: ProfileName },
   ): (error: Error, attemptsMade: number) => AwsRetryDecision;
 
   /**

@@ -2,6 +2,7 @@
 
 export { classifyApiError, classifyError, rules } from './classify.js';
 export { coreInfo } from './info.js';
+export { profiles } from './profiles.js';
 export { DurableCoreError } from './errors.js';
 export * as retry from './retry.js';
 export * as aws from './aws.js';

@@ -15,6 +15,7 @@
 import { core, trapped, liveGeneration } from './component.js';
 import { DurableCoreError, wrongType } from './errors.js';
 import { strategyHandle } from './retry.js';
+import { failureReport } from './classify.js';
 import { coreError, describeError } from './step.js';
 
 const PUMP_LIMIT = 1_000_000; // service calls per pump; a service that never stops answering is a fault
@@ -185,7 +186,7 @@ export class Engine {
       }
     } catch (error) {
       if (error instanceof UnreadableResponse) return { unreadable: true };
-      return { failure: failureFields(error) };
+      return { failure: failureReport(error) };
     }
     if (typeof body !== 'object' || body === null) return { unreadable: true };
     return { ok: body };
@@ -340,16 +341,4 @@ export function failureOf(error) {
   }
   const d = describeError(error);
   return { error_type: d.errorType ?? null, error_types: d.errorTypes, message: d.message ?? null, data: d.data ?? null, unrecoverable: d.unrecoverable };
-}
-
-/** What a failed call says, read from an AWS SDK v3 error; anything else had no HTTP response. */
-export function failureFields(error) {
-  const status = error?.$metadata?.httpStatusCode;
-  const ok = Number.isInteger(status) && status >= 0 && status <= 0xffff;
-  const text = (v) => (typeof v === 'string' ? v : null);
-  return {
-    status: ok ? status : null,
-    code: ok ? text(error?.name) : null,
-    message: text(error?.message),
-  };
 }

@@ -7,8 +7,8 @@
 
 import { callFallible, core, liveGeneration, rejection, trapped } from './component.js';
 import { DurableCoreError, badValue, fromCore, withCoreField, wrongType } from './errors.js';
+import { profileFamily } from './profiles.js';
 
-const PROFILES = ['unified', 'python', 'ts'];
 const OUTCOMES = ['retry', 'attempts-exhausted', 'not-retryable'];
 const REJECTED = 3; // decide-packed's "input rejected" outcome
 // WIT enums the glue needs valid before it lowers a config (it throws otherwise).
@@ -142,9 +142,12 @@ function typeNames(value) {
 }
 
 function profileOf(value) {
-  if (typeof value !== 'string') throw typeError('profile', value, '"unified", "python" or "ts"');
-  if (!PROFILES.includes(value)) throw withCoreField(badValue('profile', value, '"unified", "python" or "ts"'), 'profile');
-  return value;
+  if (typeof value !== 'string') throw typeError('profile', value, '"unified", "python", "ts" or a release profile such as "ts@2.4.0"');
+  try {
+    return profileFamily(value);
+  } catch (error) {
+    throw withCoreField(error, 'profile');
+  }
 }
 
 /** Drops unset fields, freezes (the lists and patterns too) and brands as this module's. */
@@ -472,8 +475,8 @@ function classChain(error) {
  * createRetryStrategy config); undefined is exponential() with every default.
  */
 export function createStrategy(config, strategyOptions) {
-  const { profile = 'unified' } = options('options', strategyOptions);
-  profileOf(profile);
+  const { profile: named = 'unified' } = options('options', strategyOptions);
+  const profile = profileOf(named); // the family: retry rules do not differ between releases
   let source = config;
   if (source === undefined) source = exponential();
   else if (!configs.has(source)) {

@@ -1,7 +1,7 @@
 // Types of `durable-core/step`: the step state machine, the runStep driver and the service client.
 // A subpath of its own, so that classify/retry users do not load (or type-check) it.
 
-import type { Api, Category, Classification, CoreErrorFields, DurableCoreError, Profile, RuleId, Strategy } from './index.js';
+import type { Api, Category, Classification, CoreErrorFields, DurableCoreError, ProfileName, RuleId, Strategy } from './index.js';
 
 // ---- steps: src/step.js, src/driver.js, src/service.js
 
@@ -18,7 +18,7 @@ export interface StepCall {
   /** Default `'AT_LEAST_ONCE_PER_RETRY'`. */
   semantics?: StepSemantics;
   /** Default `'unified'`. */
-  profile?: Profile;
+  profile?: ProfileName;
 }
 
 /** The service's ErrorObject, as checkpointed and as the core writes it. */
@@ -125,7 +125,7 @@ export declare namespace step {
    * The id of the `counter`-th operation (1-based) of a context. `parent` is the parent context's
    * `stepId` (null at the root). ts/unified: md5 hierarchical ids; python: blake2b.
    */
-  function operationId(profile: Profile, parent: string | null | undefined, counter: number): { stepId: string; id: string };
+  function operationId(profile: ProfileName, parent: string | null | undefined, counter: number): { stepId: string; id: string };
   /** A thrown value as @aws/durable-execution-sdk-js 2.4.0 records it and its retry strategies see it. */
   function describeError(thrown: unknown): StepFailure;
 }
@@ -151,7 +151,7 @@ export interface RunStepOptions {
   strategy?: Strategy;
   retry?: StepOptions['retry'];
   /** Overrides `call.profile` (rules and error classification). */
-  profile?: Profile;
+  profile?: ProfileName;
   /** Default JSON.stringify (undefined: no payload). Must return a string or undefined. */
   serialize?: (value: any) => string | undefined;
   /** Default JSON.parse. */
@@ -186,7 +186,7 @@ export class Invocation {
   readonly token: CheckpointToken;
   readonly operations: Map<string, Operation>;
   /** @throws {TypeError} not a durable invocation input. @throws {CheckpointFailed} paging failed. */
-  static fromEvent(client: CheckpointClient, event: object, options?: { profile?: Profile }): Promise<Invocation>;
+  static fromEvent(client: CheckpointClient, event: object, options?: { profile?: ProfileName }): Promise<Invocation>;
   step(call: StepCall, fn: (attempt: number) => unknown, options?: Omit<RunStepOptions, 'executionArn' | 'checkpointToken' | 'operations' | 'call' | 'fn'>): Promise<any>;
 }
 

@@ -14,8 +14,8 @@
 import { core, trapped } from './component.js';
 import { DurableCoreError, badValue, wrongType } from './errors.js';
 import { strategyHandle } from './retry.js';
+import { profileFamily } from './profiles.js';
 
-const PROFILES = new Set(['unified', 'python', 'ts']);
 // The SDK's StepSemantics enum has these values, so its members are accepted as they are.
 const SEMANTICS = new Set(['AT_LEAST_ONCE_PER_RETRY', 'AT_MOST_ONCE_PER_RETRY']);
 // The operation fields the core reads (guest/src/step/wire.rs); anything else is left out of the
@@ -57,7 +57,7 @@ export function completeJson(request, options = {}) {
 
 /** The id of the `counter`-th operation (1-based) of a context; `parent` is the parent context's stepId. */
 export function operationId(profile = 'unified', parent = null, counter) {
-  checkProfile(profile);
+  const family = checkProfile(profile);
   if (parent != null && typeof parent !== 'string') throw wrongType('parent', parent, 'a string or null');
   if (typeof counter !== 'number') throw wrongType('counter', counter, `a whole number 1..${U32_MAX}`);
   if (!(Number.isInteger(counter) && counter >= 0 && counter <= U32_MAX)) {
@@ -65,7 +65,7 @@ export function operationId(profile = 'unified', parent = null, counter) {
   }
   const { root } = core();
   try {
-    const { stepId, id } = root.step.operationId(profile, parent ?? undefined, counter);
+    const { stepId, id } = root.step.operationId(family, parent ?? undefined, counter);
     return { stepId, id };
   } catch (cause) {
     // An `err` result comes back as jco's ComponentError carrying the core's error record.
@@ -132,11 +132,9 @@ function baseRequest(call, options) {
   return request;
 }
 
+/** The family of a profile name (release names accepted; the core reads them in step JSON too). */
 function checkProfile(profile, field = 'profile') {
-  if (!PROFILES.has(profile)) {
-    const expected = '"unified", "python" or "ts"';
-    throw typeof profile === 'string' ? badValue(field, profile, expected) : wrongType(field, profile, expected);
-  }
+  return profileFamily(profile, field);
 }
 
 /** The fields the core reads, with Dates (AWS SDK v3) as epoch milliseconds. */

@@ -19,10 +19,14 @@ const MESSAGES = [
   `Invalid checkpoint token: ${'ü'.repeat(400_000)}`, // 1.2 MB of capacity: grows guest memory mid-call
 ];
 const STATUSES = [0, 200, 399, 400, 404, 429, 499, 500, 502, 599, 600, 65535, 65536];
-// Every valid options word (api bit, profile 0..2, presence bits), plus invalid ones.
+// Every options word of the first five bits (api bit, profile 0..2, presence bits), plus others.
 const OPTIONS = [];
 for (let word = 0; word < 32; word++) if ((word >> 1 & 3) !== 3) OPTIONS.push(word);
-OPTIONS.push(3 << 1, 1 << 5, 0xffffffff);
+OPTIONS.push(3 << 1, 1 << 6, 1 << 16, 0xffffffff);
+// The transport bits (stated scope, wrapped) and release ids, valid and not, with both presence bits.
+for (const extra of [1 << 5, (1 << 5) | (1 << 6), 1 << 7, 1 << 8, 2 << 8, 3 << 8, 4 << 8, (1 << 8) | (1 << 1)]) {
+  OPTIONS.push(extra, extra | 0b11000 | 1);
+}
 
 test('the hot path answers exactly what the glue answers', () => {
   const { classifyPacked } = core();

@@ -20,6 +20,12 @@
 //     with status 0 or 1xx take only the client route.
 //     What the AWS SDK makes of a body without a code: name "Unknown", message "UnknownError".
 //
+// Transport inputs (tests/README.md): a case with `stated_scope` throws an error carrying the
+// JS SDK's structural DurableExecutionClientError marker and that scope; a `wrapped` case throws
+// `new Error(..., {cause})` around the error it would otherwise throw; a status given as text is
+// put into `$metadata.httpStatusCode` as text. The AWS SDK can produce none of these, so they
+// take the client route only.
+//
 // A checkpoint case runs a handler that performs one step, so a checkpoint is sent and fails.
 // A get-state case starts from an InitialExecutionState with a NextMarker, so the SDK pages
 // the state with GetDurableExecutionState before the handler runs, and that call fails.
@@ -37,6 +43,11 @@ const repo = resolve(here, "..", "..");
 const ARN =
   "arn:aws:lambda:us-east-1:123456789012:function:parity:$LATEST/durable-execution/run/0001";
 const RUN_TIMEOUT_MS = 10_000;
+// The profiles that reproduce the installed SDK release: its release name and its alias.
+const SDK_VERSION = JSON.parse(
+  readFileSync(join(here, "..", "node_modules", "@aws", "durable-execution-sdk-js", "package.json"), "utf8"),
+).version;
+const TS_PROFILES = new Set(["ts", `ts@${SDK_VERSION}`]);
 
 function vectorDirs() {
   const extra = (process.env.DURABLE_CORE_VECTORS ?? "").split(":").filter(Boolean);
@@ -50,7 +61,7 @@ function tsCases() {
       const doc = JSON.parse(readFileSync(join(dir, file), "utf8"));
       if (doc.suite !== "classify") continue;
       for (const c of doc.cases) {
-        if ("error" in c.expected || c.input.profile !== "ts") continue;
+        if ("error" in c.expected || !TS_PROFILES.has(c.input.profile)) continue;
         cases.push({ id: `${file}::${c.name}`, input: c.input, expected: c.expected });
       }
     }
@@ -59,7 +70,10 @@ function tsCases() {
 }
 
 const CASES = tsCases();
-const wireExpressible = (input) => input.status == null || input.status >= 300;
+const wireExpressible = (input) =>
+  input.stated_scope == null &&
+  input.wrapped !== true &&
+  (input.status == null || (Number.isInteger(input.status) && input.status >= 300 && input.status <= 599));
 const WIRE_CASES = CASES.filter((c) => wireExpressible(c.input));
 const checked = { client: new Set(), lambda: new Set() };
 
@@ -92,12 +106,13 @@ async function oneStep(_event, context) {
   return "done";
 }
 
-// An error shaped the way the AWS SDK v3 throws service errors.
-function awsShapedError({ status, code, message }) {
+// An error shaped the way the AWS SDK v3 throws service errors, with what a transport adds.
+function awsShapedError({ status, code, message, stated_scope: scope, wrapped }) {
   const error = new Error(message ?? "");
   if (code != null) error.name = code;
   error.$metadata = status == null ? {} : { httpStatusCode: status };
-  return error;
+  if (scope != null) Object.assign(error, { isDurableExecutionClientError: true, scope });
+  return wrapped ? new Error("the transport failed", { cause: error }) : error;
 }
 
 function fakeDurableClient(api, error) {
@@ -270,7 +285,12 @@ for (const c of CASES) {
 }
 
 test("every ts case reached the SDK (a parity test that checks nothing fails)", () => {
+  assert.equal(SDK_VERSION, "2.4.0", "the ts vectors reproduce @aws/durable-execution-sdk-js 2.4.0");
   assert.ok(CASES.length > 0, "no ts-profile classify vectors found");
+  assert.ok(CASES.some((c) => c.input.profile === "ts@2.4.0"), "no release-named ts vectors found");
+  assert.ok(CASES.some((c) => c.input.stated_scope != null), "no stated-scope ts vectors found");
+  assert.ok(CASES.some((c) => c.input.wrapped === true), "no wrapped ts vectors found");
+  assert.ok(CASES.some((c) => typeof c.input.status === "string"), "no text-status ts vectors found");
   assert.ok(WIRE_CASES.length > 0);
   assert.equal(checked.client.size, CASES.length, "some client-route cases failed");
   assert.equal(checked.lambda.size, WIRE_CASES.length, "some lambda-route cases failed");

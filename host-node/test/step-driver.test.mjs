@@ -238,7 +238,9 @@ test('checkpoint failures are classified by the core', async () => {
     [awsError(502, 'KMSAccessDeniedException', 'denied'), 'EXECUTION', 'kms-customer-error', 'ts'],
     [awsError(429, 'TooManyRequestsException', 'slow down'), 'INVOCATION', 'throttled', 'ts'],
     ['a thrown string', 'INVOCATION', 'no-http-response', 'ts'],
-    [Object.assign(new Error('odd'), { $metadata: { httpStatusCode: 'x' } }), 'INVOCATION', 'no-http-response', 'ts'],
+    // A text status is read as the JS SDK reads it (Number('x') is NaN: no range matches).
+    [Object.assign(new Error('odd'), { $metadata: { httpStatusCode: 'x' } }), 'INVOCATION', 'other-status', 'ts'],
+    [Object.assign(new Error('odd'), { name: 7 }), 'INVOCATION', 'no-http-response', 'ts'],
   ];
   for (const [thrown, category, rule, profile] of cases) {
     const service = new MemoryService();
@@ -340,6 +342,25 @@ test('Invocation pages the initial state and tracks the token', async () => {
   await assert.rejects(Invocation.fromEvent(service, event), (e) => e instanceof CheckpointFailed && e.api === 'get-state');
 });
 
+test('release profile names drive the same rules as their aliases; a programming error is not classified', async () => {
+  const stale = () => awsError(400, 'InvalidParameterValueException', 'Invalid checkpoint token: x');
+  for (const [alias, release] of [['ts', 'ts@2.4.0'], ['python', 'python@3.0.0']]) {
+    const outcomes = [];
+    for (const profile of [alias, release]) {
+      const service = new MemoryService();
+      service.failNext = stale();
+      const error = await run(service, () => 1, { operations: new Map(), profile }).catch((e) => e);
+      assert.ok(error instanceof CheckpointFailed, String(error));
+      outcomes.push([error.category, error.rule]);
+    }
+    assert.deepEqual(outcomes[0], outcomes[1], alias);
+  }
+  const service = new MemoryService();
+  service.failNext = new TypeError('client.checkpoint is not a function');
+  const error = await run(service, () => 1, { operations: new Map(), profile: 'ts@2.4.0' }).catch((e) => e);
+  assert.ok(error instanceof TypeError && !(error instanceof CheckpointFailed) && error.field === 'err', String(error));
+});
+
 test('argument errors name the field', async () => {
   const service = new MemoryService();
   await assert.rejects(run(service, 'not a function'), { name: 'TypeError', field: 'fn' });
@@ -350,6 +371,7 @@ test('argument errors name the field', async () => {
   await assert.rejects(run(service, () => 1, { operations: {} }), { name: 'TypeError', field: 'operations' });
   await assert.rejects(runStep(service, null), { name: 'TypeError', field: 'options' });
   await assert.rejects(run(service, () => 1, { profile: 'java' }), { name: 'RangeError', field: 'call.profile' });
+  await assert.rejects(run(service, () => 1, { profile: 'ts@2.3.0' }), { name: 'RangeError', field: 'call.profile' });
   assert.equal(service.stateCalls, 0, 'rejected before any service call');
 });
 

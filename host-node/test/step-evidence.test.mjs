@@ -58,7 +58,7 @@ const isTsStep = (c) => {
   return r !== null && typeof r === "object" ? r.profile === "ts" : c.name.startsWith("ts:");
 };
 const STEP_CASES = casesOf("step", isTsStep);
-const ID_CASES = casesOf("operation-id", (c) => c.input.profile === "ts");
+const ID_CASES = casesOf("operation-id", (c) => c.input.profile === "ts" || c.input.profile === "ts@2.4.0");
 const checked = { step: new Set(), id: new Set() };
 const skipped = new Map();
 const skip = (t, reason) => {

@@ -78,7 +78,8 @@ test('validation happens before the component is reached', () => {
   // With a core that traps on every call, bad input must still be a TypeError/RangeError.
   _test.useCoreModule(trappingCore());
   try {
-    assert.throws(() => classifyApiError({ status: 70000 }), RangeError);
+    assert.throws(() => classifyApiError({ status: true }), TypeError);
+    assert.throws(() => classifyApiError({ status: '\ud800' }), RangeError);
     assert.throws(() => classifyApiError({ code: 5 }), TypeError);
     assert.throws(() => classifyApiError({ profile: 'java' }), RangeError);
   } finally {

@@ -27,7 +27,8 @@ const BUILT_IN = fileURLToPath(new URL('../../tests/vectors', import.meta.url));
 const SUITES = {
   classify: {
     run: (input) => {
-      const { category, retryable, rule } = classifyApiError(input);
+      const { stated_scope: statedScope, ...rest } = input;
+      const { category, retryable, rule } = classifyApiError(statedScope === undefined ? rest : { ...rest, statedScope });
       return { category, retryable, rule };
     },
     malformedExpected: (expected) =>

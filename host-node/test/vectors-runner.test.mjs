@@ -42,7 +42,7 @@ test('failures, unknown suites and malformed files are reported, with exit code 
   const [wrongCategory] = wrong.failures;
   assert.deepEqual(wrongCategory.expected, { category: 'EXECUTION', retryable: false });
   assert.deepEqual(wrongCategory.actual, { category: 'INVOCATION', retryable: true, rule: 'server-error' });
-  assert.match(wrong.failures[3].actual.error, /^RangeError: status: /);
+  assert.match(wrong.failures[3].actual.error, /^TypeError: status: /);
 
   assert.deepEqual(byName['b-unknown-suite.json'].failures.map((f) => f.name), ['<unknown suite teleport>']);
   assert.equal(byName['b-unknown-suite.json'].passed, 0);

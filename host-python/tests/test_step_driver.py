@@ -372,3 +372,11 @@ def test_driver_argument_errors_name_the_field():
         run_step(service, execution_arn=ARN, checkpoint_token="t", call="op-1", fn=len)
     with pytest.raises(TypeError, match="checkpoint_token"):
         run_step(service, execution_arn=ARN, checkpoint_token=5, call=call(), fn=len)
+
+
+def test_a_programming_error_in_the_transport_is_a_type_error_not_a_checkpoint_failure():
+    service = MemoryService()
+    service.fail_next = AttributeError("'NoneType' object has no attribute 'checkpoint'")
+    with pytest.raises(TypeError, match="programming error") as raised:
+        run(service, lambda attempt: 1, operations={})
+    assert not isinstance(raised.value, CheckpointFailed)

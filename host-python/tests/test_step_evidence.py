@@ -67,7 +67,7 @@ def _python_step(case: dict) -> bool:
 
 
 STEP_CASES = _cases("step", _python_step)
-ID_CASES = _cases("operation-id", lambda c: c["input"].get("profile") == "python")
+ID_CASES = _cases("operation-id", lambda c: c["input"].get("profile") in ("python", "python@3.0.0"))
 CHECKED: dict[str, set[str]] = {"step": set(), "id": set(), "id-observed": set()}
 SKIPPED: Counter[str] = Counter()
 

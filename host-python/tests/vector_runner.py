@@ -21,7 +21,8 @@ import durable_core
 
 
 def run_classify(case_input: dict[str, Any]) -> dict[str, Any]:
-    kwargs = {k: case_input[k] for k in ("api", "profile") if k in case_input}
+    fields = ("api", "profile", "stated_scope", "wrapped")
+    kwargs = {k: case_input[k] for k in fields if k in case_input}
     result = durable_core.classify_api_error(
         case_input.get("status"), case_input.get("code"), case_input.get("message"), **kwargs
     )

@@ -35,6 +35,7 @@ use super::checkpoint::PAGE_SIZE;
 use super::output::escaped_error;
 use super::{Answer, Call, ChildOutcome, Finish, Invocation, Io, IoResult, Lookup, Output};
 use super::{ResultField, StrategyRef};
+use crate::classify::{Api, ApiFailure, Category, Report};
 use crate::error::{CoreError, ErrorKind};
 use crate::json::{self, Json, Writer};
 use crate::profile::Profile;
@@ -245,14 +246,46 @@ fn io_done(inv: &mut Invocation, req: &Json) -> Result<Json, CoreError> {
                 return Err(CoreError::invalid(
                     "failure.status",
                     describe(other),
-                    "expected an HTTP status 0..65535 or null",
+                    "expected an HTTP status 0..65535 or null (a status_text otherwise)",
+                ))
+            }
+        };
+        let stated_scope = match f.field("stated_scope") {
+            None => None,
+            Some(Json::String(s)) if s == "INVOCATION" => Some(Category::Invocation),
+            Some(Json::String(s)) if s == "EXECUTION" => Some(Category::Execution),
+            Some(other) => {
+                return Err(CoreError::invalid(
+                    "failure.stated-scope",
+                    describe(other),
+                    "expected INVOCATION, EXECUTION or null",
+                ))
+            }
+        };
+        let wrapped = match f.field("wrapped") {
+            None => false,
+            Some(Json::Bool(b)) => *b,
+            Some(other) => {
+                return Err(CoreError::invalid(
+                    "failure.wrapped",
+                    describe(other),
+                    "expected a boolean",
                 ))
             }
         };
         IoResult::Failed {
-            status,
-            code: optional_text(f, "code", "failure.code")?,
-            message: optional_text(f, "message", "failure.message")?,
+            report: Report {
+                failure: ApiFailure {
+                    api: Api::Checkpoint, // the call in flight decides
+                    status,
+                    code: optional_text(f, "code", "failure.code")?,
+                    message: optional_text(f, "message", "failure.message")?,
+                },
+                status_text: optional_text(f, "status_text", "failure.status-text")?,
+                stated_scope,
+                wrapped,
+            },
+            text: optional_text(f, "text", "failure.text")?,
         }
     } else if req.field("unreadable") == Some(&Json::Bool(true)) {
         IoResult::Unreadable

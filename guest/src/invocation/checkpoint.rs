@@ -7,7 +7,7 @@
 //! UTF-8 length of its queued item plus a base of the token's length + 100.
 
 use super::{Invocation, Verdict};
-use crate::classify::{classify, Api, ApiFailure, Category};
+use crate::classify::{classify_report, Api, ApiFailure, Category, Report};
 use crate::error::CoreError;
 use crate::json::{Json, Writer};
 use crate::profile::Profile;
@@ -68,11 +68,11 @@ pub enum Io {
 pub enum IoResult<'a> {
     /// 200 with this (parsed) body.
     Ok(&'a Json),
-    /// The call failed (status None: no HTTP response).
+    /// The call failed: what the host read from the raised error (as for classification), and
+    /// `text`, the error as the SDK words it in a FAILED output (Python `str(error)`).
     Failed {
-        status: Option<u16>,
-        code: Option<&'a str>,
-        message: Option<&'a str>,
+        report: Report<'a>,
+        text: Option<&'a str>,
     },
     /// 200 with a body that is not JSON.
     Unreadable,
@@ -205,18 +205,9 @@ impl Invocation {
         };
         let body = match result {
             IoResult::Ok(body) => body,
-            IoResult::Failed {
-                status,
-                code,
-                message,
-            } => {
-                let failure = ApiFailure {
-                    api,
-                    status,
-                    code,
-                    message,
-                };
-                self.fail_call(&failure);
+            IoResult::Failed { mut report, text } => {
+                report.failure.api = api;
+                self.fail_call(&report, text);
                 return Ok(());
             }
             IoResult::Unreadable => {
@@ -298,16 +289,17 @@ impl Invocation {
     }
 
     /// A failed call, through the classifier: fail the invocation or the execution.
-    fn fail_call(&mut self, failure: &ApiFailure<'_>) {
-        let rule = classify(failure, self.profile);
+    fn fail_call(&mut self, report: &Report<'_>, text: Option<&str>) {
+        let rule = classify_report(report, &self.profile.release().classify);
+        let failure = &report.failure;
         let verdict = match rule.category() {
             Category::Invocation => Verdict::Invocation {
                 rule: rule.id().to_string(),
-                message: failure.message.unwrap_or_default().to_string(),
+                message: text.or(failure.message).unwrap_or_default().to_string(),
             },
             Category::Execution => Verdict::Execution {
                 rule: rule.id().to_string(),
-                error: failed_call_error(self.profile, failure),
+                error: failed_call_error(self.profile, failure, text),
             },
         };
         self.stop(verdict);
@@ -322,25 +314,35 @@ fn api_name(api: Api) -> &'static str {
 }
 
 /// The error a permanently failed call leaves in the FAILED output, as each SDK words it:
-/// Python's CheckpointError / GetExecutionStateError carry botocore's message; JS wraps the
-/// message in its unrecoverable-execution error.
-pub fn failed_call_error(profile: Profile, failure: &ApiFailure<'_>) -> ErrorObject {
+/// Python's CheckpointError / GetExecutionStateError carry the client error's text (botocore's
+/// `str(error)`, which the host passes as `text`); JS wraps a checkpoint failure's message in
+/// its unrecoverable-execution error and fails a state read with the client error itself.
+pub fn failed_call_error(
+    profile: Profile,
+    failure: &ApiFailure<'_>,
+    text: Option<&str>,
+) -> ErrorObject {
     let message = failure.message.unwrap_or_default();
-    match profile {
-        Profile::Python => {
-            let (class, operation) = match failure.api {
+    match (profile, failure.api) {
+        (Profile::Python, api) => {
+            let (class, operation) = match api {
                 Api::Checkpoint => ("CheckpointError", "CheckpointDurableExecution"),
                 Api::GetState => ("GetExecutionStateError", "GetDurableExecutionState"),
             };
             let code = failure.code.unwrap_or("Unknown");
             ErrorObject::message_and_type(
-                format!(
-                    "An error occurred ({code}) when calling the {operation} operation: {message}"
-                ),
+                text.map(str::to_string).unwrap_or_else(|| {
+                    format!(
+                        "An error occurred ({code}) when calling the {operation} operation: {message}"
+                    )
+                }),
                 &format!("aws_durable_execution_sdk_python.exceptions.{class}"),
             )
         }
-        Profile::Ts | Profile::Unified => ErrorObject::message_and_type(
+        (Profile::Ts, Api::GetState) => {
+            ErrorObject::message_and_type(message.to_string(), failure.code.unwrap_or("Error"))
+        }
+        (Profile::Ts | Profile::Unified, _) => ErrorObject::message_and_type(
             format!("[Unrecoverable Execution] Checkpoint failed: {message}"),
             "CheckpointUnrecoverableExecutionError",
         ),

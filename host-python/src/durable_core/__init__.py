@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import aws, retry
 from ._runtime import runtime
-from ._types import Profile
+from ._types import Profile, ProfileInfo, profiles
 from .classify import Api, Category, Classification, classify_api_error, classify_exception, rules
 from .errors import ComponentTrapError, DurableCoreError, InvalidInputError, InvalidTypeError
 
@@ -98,6 +98,7 @@ __all__ = [
     "Invocation",
     "NonDeterministicError",
     "Profile",
+    "ProfileInfo",
     "Semantics",
     "StepCall",
     "StepError",
@@ -107,6 +108,7 @@ __all__ = [
     "classify_api_error",
     "classify_exception",
     "core_info",
+    "profiles",
     "retry",
     "rules",
     "run_step",

@@ -26,7 +26,7 @@ from typing import Any, Protocol
 from . import retry
 from ._runtime import runtime
 from ._types import Profile, parse_profile
-from .classify import failure_fields
+from .classify import failure_report
 from .errors import wrong_type
 from .step import ErrorObject, Failure, _raise_core_error
 
@@ -222,10 +222,7 @@ class Engine:
         except UnreadableResponse:
             return {"unreadable": True}
         except Exception as err:  # every transport failure is classified by the core
-            status, code, message = failure_fields(err)
-            if type(status) is not int or not 0 <= status <= 0xFFFF:
-                status = None  # no readable HTTP status: the call had no usable response
-            return {"failure": {"status": status, "code": _text(code), "message": _text(message)}}
+            return {"failure": failure_report(err)}
         if not isinstance(body, Mapping):
             return {"unreadable": True}
         return {"ok": dict(body)}
@@ -427,6 +424,3 @@ def failure_of(error: BaseException) -> dict[str, Any]:
         return failure._json()
     return Failure.from_exception(error)._json()
 
-
-def _text(value: object) -> str | None:
-    return value if isinstance(value, str) else None

@@ -186,7 +186,9 @@ export class Engine {
       }
     } catch (error) {
       if (error instanceof UnreadableResponse) return { unreadable: true };
-      return { failure: failureReport(error) };
+      // A transport may describe its own failures (the fields failureReport reads, plus text).
+      const describe = typeof this.#transport.describeFailure === 'function' ? (e) => this.#transport.describeFailure(e) : failureReport;
+      return { failure: describe(error) };
     }
     if (typeof body !== 'object' || body === null) return { unreadable: true };
     return { ok: body };

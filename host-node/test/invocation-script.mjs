@@ -4,18 +4,32 @@
 // python profile, as json.dumps does). Concurrent branches run one after the other, each to
 // completion or suspension, as the other runners do.
 
+import { failureReport } from '../src/classify.js';
 import { Engine, InvocationFailed, OperationError, Stopped, Suspended, UnreadableResponse } from '../src/invocation.js';
 
 const DEFAULT_NOW_MS = 1_700_000_000_000;
 const PASS_THROUGH = Object.freeze({ serialize: (v) => v, deserialize: (s) => s });
 
+const OPERATIONS = { checkpoint: 'CheckpointDurableExecution', 'get-state': 'GetDurableExecutionState' };
+
+// A failed call as the profile's client reports it: the AWS SDK v3 error for ts/unified (no body:
+// name and message "UnknownError"); for python, botocore's wording (a body without a code gets the
+// status as its code; "An error occurred (...)", the client configured with no retries), which
+// the Python SDK puts in its FAILED output; no status is a connection error.
 class ServiceFailure extends Error {
-  constructor(fail) {
-    super(fail.message ?? 'connection reset');
-    if (fail.status != null) {
-      this.name = fail.code ?? 'UnknownError';
-      this.$metadata = { httpStatusCode: fail.status };
+  constructor(fail, api, python) {
+    const { status = null } = fail;
+    if (status === null) {
+      super(fail.message ?? 'connection reset');
+      return;
     }
+    const code = fail.code ?? (python ? String(status) : 'UnknownError');
+    const message = fail.message ?? (python ? '' : 'UnknownError');
+    super(message);
+    this.name = code;
+    this.$metadata = { httpStatusCode: status };
+    // What the profile's SDK shows of it (botocore's str() for python).
+    this.shown = python ? `An error occurred (${code}) when calling the ${OPERATIONS[api]} operation (reached max retries: 0): ${message}` : message;
   }
 }
 
@@ -26,8 +40,17 @@ function asciiJson(value) {
 class ScriptedService {
   constructor(answers, python) {
     this.answers = answers;
+    this.python = python;
     this.render = python ? asciiJson : JSON.stringify;
     this.calls = [];
+  }
+
+  // The transport describes its own failures: the fields classification reads, and the text the
+  // profile's SDK shows (Engine calls this when a transport offers it).
+  describeFailure(error) {
+    const report = failureReport(error);
+    if (error instanceof ServiceFailure && error.shown !== undefined) report.text = error.shown;
+    return report;
   }
 
   answer(api) {
@@ -41,7 +64,7 @@ class ScriptedService {
   async checkpoint(arn, token, updates) {
     const answer = this.answer('checkpoint');
     this.calls.push({ api: 'checkpoint', token, updates: updates.map((u) => this.render(u)) });
-    return respond(answer, (ok) => ({
+    return respond(answer, 'checkpoint', this.python, (ok) => ({
       CheckpointToken: ok.token ?? `token-${this.calls.length}`,
       NewExecutionState: { Operations: ok.operations ?? [] },
     }));
@@ -51,12 +74,12 @@ class ScriptedService {
     const answer = this.answer('get-state');
     this.calls.push({ api: 'get-state', token, marker });
     const page = answer.page ?? {};
-    return respond(answer, () => ({ Operations: page.operations ?? [], NextMarker: page.next_marker ?? null }));
+    return respond(answer, 'get-state', this.python, () => ({ Operations: page.operations ?? [], NextMarker: page.next_marker ?? null }));
   }
 }
 
-function respond(answer, ok) {
-  if (answer.fail) throw new ServiceFailure(answer.fail);
+function respond(answer, api, python, ok) {
+  if (answer.fail) throw new ServiceFailure(answer.fail, api, python);
   if (answer.unreadable) throw new UnreadableResponse();
   if (answer.no_token) return {};
   return ok(answer.ok ?? {});

@@ -31,18 +31,36 @@ class ScriptedError(Exception):
     """A user error of the script's ``type`` (the class chain is the script's ``types``)."""
 
 
-class ServiceFailure(Exception):
-    """A failed call shaped like botocore's ClientError (``response``) or a connection error."""
+OPERATIONS = {"checkpoint": "CheckpointDurableExecution", "get-state": "GetDurableExecutionState"}
 
-    def __init__(self, fail: Mapping[str, Any]) -> None:
-        super().__init__(fail.get("message") or "connection reset")
-        if fail.get("status") is not None:
-            error = {
-                k: v
-                for k, v in (("Code", fail.get("code")), ("Message", fail.get("message")))
-                if v is not None
-            }
-            self.response = {"Error": error, "ResponseMetadata": {"HTTPStatusCode": fail["status"]}}
+
+class ServiceFailure(Exception):
+    """A failed call as the profile's client reports it: botocore's ClientError for python (a
+    body without a code gets the status as its code; text "An error occurred (...)", the client
+    configured with no retries of its own), the AWS SDK v3 error for ts/unified (no body: name
+    and message "UnknownError"); no status is a connection error."""
+
+    def __init__(self, fail: Mapping[str, Any], api: str, python: bool) -> None:
+        status, code, message = fail.get("status"), fail.get("code"), fail.get("message")
+        if status is None:
+            super().__init__(message or "connection reset")
+            return
+        if python:
+            code = code or str(status)
+            message = message or ""
+            text = (
+                f"An error occurred ({code}) when calling the {OPERATIONS[api]} operation "
+                f"(reached max retries: 0): {message}"
+            )
+        else:
+            code = code or "UnknownError"
+            message = message or "UnknownError"
+            text = message
+        super().__init__(text)
+        self.response = {
+            "Error": {"Code": code, "Message": message},
+            "ResponseMetadata": {"HTTPStatusCode": status},
+        }
 
 
 class ScriptedService:
@@ -69,6 +87,7 @@ class ScriptedService:
         )
         return self._respond(
             answer,
+            "checkpoint",
             lambda ok: {
                 "CheckpointToken": ok.get("token", f"token-{len(self.calls)}"),
                 "NewExecutionState": {"Operations": ok.get("operations", [])},
@@ -81,16 +100,16 @@ class ScriptedService:
         page = answer.get("page", {})
         return self._respond(
             answer,
+            "get-state",
             lambda _: {
                 "Operations": page.get("operations", []),
                 "NextMarker": page.get("next_marker"),
             },
         )
 
-    @staticmethod
-    def _respond(answer: Mapping[str, Any], ok: Any) -> Mapping[str, Any]:
+    def _respond(self, answer: Mapping[str, Any], api: str, ok: Any) -> Mapping[str, Any]:
         if "fail" in answer:
-            raise ServiceFailure(answer["fail"])
+            raise ServiceFailure(answer["fail"], api, self.python)
         if answer.get("unreadable"):
             raise UnreadableResponse()
         if answer.get("no_token"):

@@ -222,7 +222,9 @@ class Engine:
         except UnreadableResponse:
             return {"unreadable": True}
         except Exception as err:  # every transport failure is classified by the core
-            return {"failure": failure_report(err)}
+            # A transport may describe its own failures (failure_report's fields and text).
+            describe = getattr(self._transport, "describe_failure", None) or failure_report
+            return {"failure": describe(err)}
         if not isinstance(body, Mapping):
             return {"unreadable": True}
         return {"ok": dict(body)}

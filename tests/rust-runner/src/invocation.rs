@@ -224,7 +224,7 @@ impl Host {
             }
             self.calls.push(record);
             let done = if let Some(fail) = answer.get("fail") {
-                json!({"call": "io-done", "failure": fail})
+                json!({"call": "io-done", "failure": client_failure(fail, kind, self.python)})
             } else if answer.get("unreadable") == Some(&Value::Bool(true)) {
                 json!({"call": "io-done", "unreadable": true})
             } else if answer.get("no_token") == Some(&Value::Bool(true)) {
@@ -443,6 +443,35 @@ impl Host {
             other => Err(Flow::Error(format!("unexpected answer {other}: {answer}"))),
         }
     }
+}
+
+/// A failed call as the profile's client reports it: botocore for python (a body without a code
+/// gets the status as its code; the Python SDK's FAILED output carries botocore's "An error
+/// occurred (...)" text, the client configured with no retries), the AWS SDK v3 for ts/unified
+/// (no body: name and message "UnknownError"); no status is a connection error.
+fn client_failure(fail: &Value, api: &str, python: bool) -> Value {
+    let status = fail.get("status").and_then(Value::as_u64);
+    let text = |k: &str| fail.get(k).and_then(Value::as_str).map(str::to_string);
+    let Some(status) = status else {
+        return json!({"status": null, "message": text("message"), "text": text("message")});
+    };
+    let (code, message) = if python {
+        (text("code").unwrap_or_else(|| status.to_string()), text("message").unwrap_or_default())
+    } else {
+        let code = text("code").unwrap_or_else(|| "UnknownError".to_string());
+        (code, text("message").unwrap_or_else(|| "UnknownError".to_string()))
+    };
+    let operation = if api == "checkpoint" {
+        "CheckpointDurableExecution"
+    } else {
+        "GetDurableExecutionState"
+    };
+    let shown = if python {
+        format!("An error occurred ({code}) when calling the {operation} operation (reached max retries: 0): {message}")
+    } else {
+        message.clone()
+    };
+    json!({"status": status, "code": code, "message": message, "text": shown})
 }
 
 fn kind(answer: &Value) -> &str {

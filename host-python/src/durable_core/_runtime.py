@@ -21,6 +21,7 @@ from typing import Any
 import wasmtime
 from wasmtime import component as wc
 
+from . import _cache
 from .errors import ComponentTrapError
 
 _WIT_PACKAGE = "durable:core"
@@ -70,25 +71,15 @@ def _cache_key() -> str:
 
 def _load_component(engine: wasmtime.Engine) -> wc.Component:
     cache = _cache_dir()
-    if cache is None:
-        return wc.Component(engine, component_path().read_bytes())
-    cached = cache / f"{_cache_key()}.cwasm"
-    if cached.is_file() and cached.stat().st_uid == os.getuid():
-        try:
-            # wasmtime checks the version, configuration and CPU features of the artifact.
-            return wc.Component.deserialize_file(engine, str(cached))
-        except wasmtime.WasmtimeError:
-            pass  # stale or foreign artifact: compile and replace it
-    component = wc.Component(engine, component_path().read_bytes())
-    try:
-        cache.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=cache, suffix=".tmp")
-        with os.fdopen(fd, "wb") as out:
-            out.write(component.serialize())
-        os.replace(tmp, cached)
-    except OSError:
-        pass  # a read-only cache costs speed, not correctness
-    return component
+    return _cache.load(
+        cache,
+        _cache_key() if cache is not None else "",
+        component_path(),
+        lambda wasm: wc.Component(engine, wasm),
+        lambda component: component.serialize(),
+        lambda artifact: wc.Component.deserialize(engine, bytes(artifact)),
+        (wasmtime.WasmtimeError,),
+    )
 
 
 class Runtime:

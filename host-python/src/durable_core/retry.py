@@ -18,8 +18,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from wasmtime.component import Record
-
+from ._native import Record
 from ._runtime import Runtime, runtime
 from ._types import Profile, parse_profile
 from .errors import InvalidInputError, invalid, wrong_type

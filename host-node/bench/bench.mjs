@@ -47,6 +47,27 @@ function cold(mode) {
 const coldPackage = cold('package');
 const coldPhases = cold('phases');
 const totals = coldPackage.import.median + coldPackage.firstCall.median;
+// Next to the JS SDK's own import, interleaved so both see the same noise.
+function coldBesideSdk() {
+  const child = fileURLToPath(new URL('./cold-child.mjs', import.meta.url));
+  const run = (mode) => JSON.parse(execFileSync(process.execPath, [child, mode], { encoding: 'utf8' }));
+  const pairs = [];
+  try {
+    for (let i = 0; i < CHILDREN; i++) pairs.push([run('sdk'), run('sdk-package')]);
+  } catch (error) {
+    return { skipped: String(error.message).split('\n')[0] };
+  }
+  const m = (f) => median(pairs.map(f));
+  return {
+    sdkImportMs: m(([a]) => a.sdkImport),
+    packageAfterSdkMs: m(([, b]) => b.packageAfterSdk),
+    sdkCpuMs: m(([a]) => a.cpu),
+    addedCpuMs: m(([a, b]) => b.cpu - a.cpu),
+    addedCpuPercent: m(([a, b]) => ((b.cpu - a.cpu) / a.cpu) * 100),
+    addedMaxRssMiB: m(([, b]) => b.maxRssMiB) - m(([a]) => a.maxRssMiB),
+  };
+}
+const besideSdk = coldBesideSdk();
 
 // ---- per call: typical inputs
 const STALE = { status: 400, code: 'InvalidParameterValueException', message: 'Invalid Checkpoint Token: token expired', profile: 'ts' };
@@ -168,6 +189,7 @@ const report = {
     compile: coldPhases.compile,
     instantiate: coldPhases.instantiate,
     rules: coldPhases.rules,
+    besideSdk,
   },
   perCallNs: perCall,
   ratioToTwin: {
@@ -232,6 +254,12 @@ if (args.json) {
     '|---|---|',
     `| component size | ${report.sizes.componentBytes} B (${report.sizes.componentGzipBytes} B gzipped); core module ${report.sizes.coreModuleBytes} B; glue ${report.sizes.glueBytes} B |`,
     `| cold: import + first call (target <= 10 ms) | ${totals.toFixed(2)} ms |`,
+    ...(besideSdk.skipped
+      ? [`| cold: beside the JS SDK's import | not measured: ${besideSdk.skipped} |`]
+      : [
+          `| cold: the JS SDK's own import (@aws/durable-execution-sdk-js) | ${besideSdk.sdkImportMs.toFixed(1)} ms wall, ${besideSdk.sdkCpuMs.toFixed(1)} ms CPU (whole process) |`,
+          `| cold: + package import + first call after the SDK (target <= 10 ms) | ${besideSdk.packageAfterSdkMs.toFixed(2)} ms wall; CPU added ${besideSdk.addedCpuMs.toFixed(1)} ms (${besideSdk.addedCpuPercent.toFixed(1)}%); peak memory added ${besideSdk.addedMaxRssMiB.toFixed(1)} MiB |`,
+        ]),
     `| cold: import the package | ${ms(coldPackage.import)} ms |`,
     `| cold: first call (compile + instantiate + rule table + call) | ${ms(coldPackage.firstCall)} ms |`,
     `| cold: compile the core module alone | ${ms(coldPhases.compile)} ms |`,

@@ -71,14 +71,15 @@ def read_verified(path: Path, key: bytes, wasm: Path) -> memoryview | None:
             return None
         data = bytearray(st.st_size)
         view = memoryview(data)
-        got = 0
-        while got < st.st_size:
-            n = os.readv(fd, [view[got:]])
-            if n <= 0:
+        with open(fd, "rb", buffering=0, closefd=False) as f:
+            got = 0
+            while got < st.st_size:
+                n = f.readinto(view[got:])
+                if not n:
+                    return None
+                got += n
+            if f.read(1):  # grew while being read
                 return None
-            got += n
-        if os.read(fd, 1):  # grew while being read
-            return None
     except OSError:
         return None
     finally:

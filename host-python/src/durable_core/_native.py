@@ -51,7 +51,18 @@ class NativeError(Exception):
     """wasmtime reported an error (a trap, or a component it refused)."""
 
 
+_library: Path | None = None
+
+
 def library_path() -> Path:
+    """wasmtime-py's shared library, found on sys.path without importing wasmtime-py."""
+    global _library
+    if _library is None:
+        _library = _find_library()
+    return _library
+
+
+def _find_library() -> Path:
     names = {"linux": "_libwasmtime.so", "darwin": "_libwasmtime.dylib", "win32": "_wasmtime.dll"}
     name = names.get(sys.platform)
     machine = os.uname().machine if hasattr(os, "uname") else ""

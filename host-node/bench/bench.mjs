@@ -242,6 +242,26 @@ for (let round = -2; round < ROUNDS; round++) {
 report.stepPerCallNs = stepSubjects.map(([name, input], i) => ({ name, input, ns: spread(stepSamples[i]) }));
 report.settings.stepCallsPerRound = STEP_CALLS;
 
+// ---- regex time bound: one decision on a 1 MB message, a three-character literal against the
+// worst patterns the core accepts (program size at the bound), same run.
+const MESSAGE_1MB = new Error('a'.repeat(1 << 20));
+const regexSeconds = (pattern) => {
+  const strategy = retry.createStrategy(retry.exponential({ retryableErrors: [pattern], jitter: 'NONE' }), { profile: 'ts' });
+  const samples = [];
+  for (let i = 0; i < 3; i++) {
+    const start = process.hrtime.bigint();
+    strategy.decide(MESSAGE_1MB, 1, { random: 0.5 });
+    samples.push(Number(process.hrtime.bigint() - start) / 1e9);
+  }
+  strategy.release();
+  return median(samples);
+};
+const regexLiteral = regexSeconds(/zzz/);
+const regexWorst = [/a{22}x/, /[a-z]{22}x/, /a.{20}x/, /a{0,10}x/]
+  .map((pattern) => ({ pattern: String(pattern), seconds: regexSeconds(pattern) }))
+  .reduce((a, b) => (b.seconds > a.seconds ? b : a));
+report.regex1MB = { literalSeconds: regexLiteral, worst: regexWorst, ratio: regexWorst.seconds / regexLiteral };
+
 if (args.json) {
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
 } else {
@@ -271,6 +291,7 @@ if (args.json) {
       ? [`| strategy.decide / SDK createRetryStrategy | ${Object.entries(report.retryRatioToSdk).map(([input, r]) => `${r.toFixed(1)}x (${input})`).join(', ')} |`]
       : []),
     ...report.stepPerCallNs.map((p) => `| per call: ${p.name}, ${p.input} | ${ns(p.ns)} ns |`),
+    `| retry decision on a 1 MB message: literal /zzz/ / worst accepted ${regexWorst.pattern} (target <= 20x) | ${regexLiteral.toFixed(3)} s / ${regexWorst.seconds.toFixed(3)} s (${report.regex1MB.ratio.toFixed(1)}x) |`,
   ];
   if (sdkSkipped) lines.push('', `SDK route not measured: ${sdkSkipped}`);
   process.stdout.write(`${lines.join('\n')}\n`);

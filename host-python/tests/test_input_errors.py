@@ -58,6 +58,11 @@ def test_a_raw_lone_surrogate_in_request_text_is_rejected_not_replaced():
         (retry.StrategyConfig(retryable_errors=(("substring", 5, ""),)), "retryable_errors"),
         (retry.StrategyConfig(jitter=5), "jitter"),  # type: ignore[arg-type]
         (retry.StrategyConfig(retryable_error_types=(5,)), "retryable_error_types"),  # type: ignore[arg-type]
+        (retry.StrategyConfig(retryable_error_types="abc"), "retryable_error_types"),  # type: ignore[arg-type]
+        (retry.StrategyConfig(retryable_errors=(("substring", "x"),)), "retryable_errors"),  # type: ignore[arg-type]
+        (retry.Preset("fixed", interval="x"), "interval"),  # type: ignore[arg-type]
+        (retry.Preset("fixed", interval=10**400), "interval"),
+        (retry.Preset(5), "preset"),  # type: ignore[arg-type]
     ],
 )
 def test_a_hand_built_config_with_a_bad_enum_or_type_is_a_typed_error_not_a_trap(config, field):

@@ -314,7 +314,10 @@ def _as_config(config: Any, profile: Profile) -> StrategyConfig:
     if isinstance(config, str):
         config = preset(config)
     if isinstance(config, Preset):
-        wit = _unwrap(runtime().call("retry#preset", config.name, profile.value, config.interval))
+        if not isinstance(config.name, str):
+            raise wrong_type("preset", config.name, "a preset name (str)")
+        interval = _number("interval", config.interval)
+        wit = _unwrap(runtime().call("retry#preset", config.name, profile.value, interval))
         return _from_wit(wit)
     if isinstance(config, StrategyConfig):
         return config
@@ -333,8 +336,14 @@ def _to_wit(config: StrategyConfig) -> Record:
     if config.jitter is not None and not isinstance(config.jitter, str):
         raise wrong_type("jitter", config.jitter, "'NONE', 'FULL', 'HALF' or None")
     names = config.retryable_error_types
-    if names is not None and not all(isinstance(n, str) for n in names):
-        raise wrong_type("retryable_error_types", names, "class names (str)")
+    if names is not None and (isinstance(names, str) or not all(isinstance(n, str) for n in names)):
+        raise wrong_type("retryable_error_types", names, "a tuple of class names (str)")
+    triples = config.retryable_errors
+    triple = tuple | list
+    if triples is not None and (
+        isinstance(triples, str) or not all(isinstance(t, triple) and len(t) == 3 for t in triples)
+    ):
+        raise wrong_type("retryable_errors", triples, "(syntax, source, flags) triples")
     record = Record()
 
     def f64(field: str, value: float | None) -> float | None:

@@ -55,11 +55,121 @@ print((time.perf_counter() - t) * 1e3)
 """
 
 LOAD_ONLY = """
-import time, durable_core._runtime as r, durable_core._fastcall
+import time, durable_core._runtime as r, durable_core._native as n
+n.lib()  # opening the shared library is measured on its own (LIBRARY_OPEN)
 t = time.perf_counter()
 r.Runtime()._ensure()
 print((time.perf_counter() - t) * 1e3)
 """
+
+LIBRARY_OPEN = """
+import time, durable_core._native as n
+t = time.perf_counter()
+n.lib()
+print((time.perf_counter() - t) * 1e3)
+"""
+
+# One Lambda-like cold start: the SDK's own import, then (WITH_CORE) durable_core's import and
+# first classification. Prints the process's CPU seconds, peak RSS (KiB) and the wall time of
+# the durable_core part.
+COLD = """
+import resource, time
+import aws_durable_execution_sdk_python
+t = time.perf_counter()
+if {with_core}:
+    import durable_core
+    durable_core.classify_api_error(400, "InvalidParameterValueException",
+                                    "Invalid checkpoint token: expired", profile="python")
+wall = (time.perf_counter() - t) * 1e3
+use = resource.getrusage(resource.RUSAGE_SELF)
+print(use.ru_utime + use.ru_stime, use.ru_maxrss, wall)
+"""
+
+
+def cold_starts(env: dict[str, str], pairs: int = 11) -> dict[str, float]:
+    """The SDK's import alone and with durable_core, interleaved so both see the same noise."""
+    sdk, core, rss_sdk, rss_core, wall = [], [], [], [], []
+    for _ in range(pairs):
+        for with_core in (False, True):
+            out = subprocess.run(
+                [sys.executable, "-c", COLD.format(with_core=with_core)],
+                env=env,
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout.split()
+            cpu, rss = float(out[0]) * 1e3, float(out[1]) / 1024
+            (core if with_core else sdk).append(cpu)
+            (rss_core if with_core else rss_sdk).append(rss)
+            if with_core:
+                wall.append(float(out[2]))
+    added = [c - s for c, s in zip(core, sdk, strict=True)]
+    return {
+        "cold_sdk_cpu_ms": statistics.median(sdk),
+        "cold_sdk_and_core_cpu_ms": statistics.median(core),
+        "cold_core_added_cpu_ms": statistics.median(added),
+        "cold_core_added_percent": statistics.median(
+            [a / s * 100 for a, s in zip(added, sdk, strict=True)]
+        ),
+        "cold_core_wall_ms": statistics.median(wall),
+        "cold_core_added_rss_mib": statistics.median(rss_core)
+        - statistics.median(rss_sdk),
+    }
+
+
+def measure_cache_check() -> dict[str, float]:
+    """What verifying the cached artifact costs (read + keyed BLAKE2b over all of it)."""
+    from durable_core import _cache, _runtime
+
+    key = _runtime._cache_key()
+    cache = _runtime._cache_dir()
+    if cache is None:
+        return {}
+    path = cache / f"{key}.cwasm"
+    wasm = _runtime.component_path()
+    if _cache.read_verified(path, key.encode(), wasm) is None:
+        return {}
+    samples = []
+    for _ in range(31):
+        start = time.perf_counter()
+        _cache.read_verified(path, key.encode(), wasm)
+        samples.append((time.perf_counter() - start) * 1e3)
+    return {
+        "cache_verify_ms": statistics.median(samples),
+        "artifact_bytes": path.stat().st_size,
+    }
+
+
+def measure_regex() -> dict[str, float]:
+    """A decision on a 1 MB message: a three-character literal regex against the worst
+    patterns the core accepts (program size at the bound), in the same run."""
+    import re
+
+    from durable_core import retry
+
+    message = "a" * (1 << 20)
+
+    def decide_s(pattern: str) -> float:
+        config = retry.exponential(
+            retryable_errors=[re.compile(pattern)], jitter="NONE"
+        )
+        strategy = retry.Strategy(config, profile="python")
+        samples = []
+        for _ in range(3):
+            start = time.perf_counter()
+            strategy.decide(1, message=message)
+            samples.append(time.perf_counter() - start)
+        return statistics.median(samples)
+
+    literal = decide_s("zzz")
+    worst = max(
+        (decide_s(p), p) for p in ("a{22}x", "[a-z]{22}x", "a.{20}x", "a{0,10}x")
+    )
+    return {
+        "regex_literal_s": literal,
+        "regex_worst_s": worst[0],
+        "regex_worst_pattern": worst[1],
+    }
 
 
 def measure() -> dict[str, float]:
@@ -81,9 +191,14 @@ def measure() -> dict[str, float]:
         )
         fresh_process_ms(LOAD_ONLY, env, runs=1)  # fills the cache
         results["load_cached_ms"] = fresh_process_ms(LOAD_ONLY, env)
+        results["library_open_ms"] = fresh_process_ms(LIBRARY_OPEN, env)
         results["import_and_first_call_cached_ms"] = fresh_process_ms(
             IMPORT_AND_CALL, env
         )
+        results.update(cold_starts(env))
+        os.environ["DURABLE_CORE_CACHE_DIR"] = cache
+        results.update(measure_cache_check())
+        del os.environ["DURABLE_CORE_CACHE_DIR"]
 
     classify = durable_core.classify_api_error
     results["classify_fast_us"] = per_call_us(
@@ -123,6 +238,7 @@ def measure() -> dict[str, float]:
     durable_core._runtime._runtime = Runtime()  # back to the fast path
     results.update(measure_retry())
     results.update(measure_step())
+    results.update(measure_regex())
     return results
 
 
@@ -262,10 +378,32 @@ def table(r: dict[str, float]) -> str:
             f"{r['load_cached_ms']:.2f} ms",
             "<= 1 ms",
         ),
+        ("  of which verifying the artifact", _ms(r, "cache_verify_ms"), ""),
+        (
+            "open wasmtime's shared library (fresh process)",
+            f"{r['library_open_ms']:.2f} ms",
+            "",
+        ),
         (
             "import + first call, cached",
             f"{r['import_and_first_call_cached_ms']:.1f} ms",
             "",
+        ),
+        ("cold start: the SDK's own import, CPU", f"{r['cold_sdk_cpu_ms']:.1f} ms", ""),
+        (
+            "cold start: + durable_core import + first classify, CPU added",
+            f"{r['cold_core_added_cpu_ms']:.1f} ms ({r['cold_core_added_percent']:.1f}%)",
+            "<= 5%",
+        ),
+        (
+            "cold start: durable_core import + first classify, wall",
+            f"{r['cold_core_wall_ms']:.1f} ms",
+            "<= 15 ms",
+        ),
+        (
+            "cold start: peak memory added",
+            f"{r['cold_core_added_rss_mib']:.1f} MiB",
+            "<= 6 MiB",
         ),
         ("classify, fast path", f"{r['classify_fast_us']:.2f} us", "<= 10 us"),
         ("classify (KMS 502), fast path", f"{r['classify_kms_fast_us']:.2f} us", ""),
@@ -324,10 +462,27 @@ def table(r: dict[str, float]) -> str:
             f"{r['run_step_replay_us']:.2f} us",
             "",
         ),
+        (
+            "retry decision on a 1 MB message, literal regex `zzz`",
+            f"{r['regex_literal_s']:.3f} s",
+            "",
+        ),
+        (
+            f"same, worst accepted pattern `{r['regex_worst_pattern']}`",
+            (
+                f"{r['regex_worst_s']:.3f} s "
+                f"({r['regex_worst_s'] / r['regex_literal_s']:.1f}x)"
+            ),
+            "<= 20x literal",
+        ),
     ]
     lines = ["| Python host | median | target |", "|---|---|---|"]
     lines += [f"| {a} | {b} | {c} |" for a, b, c in rows]
     return "\n".join(lines)
+
+
+def _ms(r: dict[str, float], key: str) -> str:
+    return f"{r[key]:.2f} ms" if key in r else "n/a"
 
 
 def main() -> None:

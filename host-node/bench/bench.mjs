@@ -47,6 +47,27 @@ function cold(mode) {
 const coldPackage = cold('package');
 const coldPhases = cold('phases');
 const totals = coldPackage.import.median + coldPackage.firstCall.median;
+// Next to the JS SDK's own import, interleaved so both see the same noise.
+function coldBesideSdk() {
+  const child = fileURLToPath(new URL('./cold-child.mjs', import.meta.url));
+  const run = (mode) => JSON.parse(execFileSync(process.execPath, [child, mode], { encoding: 'utf8' }));
+  const pairs = [];
+  try {
+    for (let i = 0; i < CHILDREN; i++) pairs.push([run('sdk'), run('sdk-package')]);
+  } catch (error) {
+    return { skipped: String(error.message).split('\n')[0] };
+  }
+  const m = (f) => median(pairs.map(f));
+  return {
+    sdkImportMs: m(([a]) => a.sdkImport),
+    packageAfterSdkMs: m(([, b]) => b.packageAfterSdk),
+    sdkCpuMs: m(([a]) => a.cpu),
+    addedCpuMs: m(([a, b]) => b.cpu - a.cpu),
+    addedCpuPercent: m(([a, b]) => ((b.cpu - a.cpu) / a.cpu) * 100),
+    addedMaxRssMiB: m(([, b]) => b.maxRssMiB) - m(([a]) => a.maxRssMiB),
+  };
+}
+const besideSdk = coldBesideSdk();
 
 // ---- per call: typical inputs
 const STALE = { status: 400, code: 'InvalidParameterValueException', message: 'Invalid Checkpoint Token: token expired', profile: 'ts' };
@@ -168,6 +189,7 @@ const report = {
     compile: coldPhases.compile,
     instantiate: coldPhases.instantiate,
     rules: coldPhases.rules,
+    besideSdk,
   },
   perCallNs: perCall,
   ratioToTwin: {
@@ -220,6 +242,26 @@ for (let round = -2; round < ROUNDS; round++) {
 report.stepPerCallNs = stepSubjects.map(([name, input], i) => ({ name, input, ns: spread(stepSamples[i]) }));
 report.settings.stepCallsPerRound = STEP_CALLS;
 
+// ---- regex time bound: one decision on a 1 MB message, a three-character literal against the
+// worst patterns the core accepts (program size at the bound), same run.
+const MESSAGE_1MB = new Error('a'.repeat(1 << 20));
+const regexSeconds = (pattern) => {
+  const strategy = retry.createStrategy(retry.exponential({ retryableErrors: [pattern], jitter: 'NONE' }), { profile: 'ts' });
+  const samples = [];
+  for (let i = 0; i < 3; i++) {
+    const start = process.hrtime.bigint();
+    strategy.decide(MESSAGE_1MB, 1, { random: 0.5 });
+    samples.push(Number(process.hrtime.bigint() - start) / 1e9);
+  }
+  strategy.release();
+  return median(samples);
+};
+const regexLiteral = regexSeconds(/zzz/);
+const regexWorst = [/a{22}x/, /[a-z]{22}x/, /a.{20}x/, /a{0,10}x/]
+  .map((pattern) => ({ pattern: String(pattern), seconds: regexSeconds(pattern) }))
+  .reduce((a, b) => (b.seconds > a.seconds ? b : a));
+report.regex1MB = { literalSeconds: regexLiteral, worst: regexWorst, ratio: regexWorst.seconds / regexLiteral };
+
 if (args.json) {
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
 } else {
@@ -232,6 +274,12 @@ if (args.json) {
     '|---|---|',
     `| component size | ${report.sizes.componentBytes} B (${report.sizes.componentGzipBytes} B gzipped); core module ${report.sizes.coreModuleBytes} B; glue ${report.sizes.glueBytes} B |`,
     `| cold: import + first call (target <= 10 ms) | ${totals.toFixed(2)} ms |`,
+    ...(besideSdk.skipped
+      ? [`| cold: beside the JS SDK's import | not measured: ${besideSdk.skipped} |`]
+      : [
+          `| cold: the JS SDK's own import (@aws/durable-execution-sdk-js) | ${besideSdk.sdkImportMs.toFixed(1)} ms wall, ${besideSdk.sdkCpuMs.toFixed(1)} ms CPU (whole process) |`,
+          `| cold: + package import + first call after the SDK (target <= 10 ms) | ${besideSdk.packageAfterSdkMs.toFixed(2)} ms wall; CPU added ${besideSdk.addedCpuMs.toFixed(1)} ms (${besideSdk.addedCpuPercent.toFixed(1)}%); peak memory added ${besideSdk.addedMaxRssMiB.toFixed(1)} MiB |`,
+        ]),
     `| cold: import the package | ${ms(coldPackage.import)} ms |`,
     `| cold: first call (compile + instantiate + rule table + call) | ${ms(coldPackage.firstCall)} ms |`,
     `| cold: compile the core module alone | ${ms(coldPhases.compile)} ms |`,
@@ -243,6 +291,7 @@ if (args.json) {
       ? [`| strategy.decide / SDK createRetryStrategy | ${Object.entries(report.retryRatioToSdk).map(([input, r]) => `${r.toFixed(1)}x (${input})`).join(', ')} |`]
       : []),
     ...report.stepPerCallNs.map((p) => `| per call: ${p.name}, ${p.input} | ${ns(p.ns)} ns |`),
+    `| retry decision on a 1 MB message: literal /zzz/ / worst accepted ${regexWorst.pattern} (target <= 20x) | ${regexLiteral.toFixed(3)} s / ${regexWorst.seconds.toFixed(3)} s (${report.regex1MB.ratio.toFixed(1)}x) |`,
   ];
   if (sdkSkipped) lines.push('', `SDK route not measured: ${sdkSkipped}`);
   process.stdout.write(`${lines.join('\n')}\n`);

@@ -16,6 +16,19 @@ if (mode === 'package') {
   lap('import');
   classifyApiError({ status: 400, code: 'InvalidParameterValueException', message: 'Invalid checkpoint token: x' });
   lap('firstCall');
+} else if (mode === 'sdk' || mode === 'sdk-package') {
+  // A Lambda-like cold start: the JS SDK's own import, then (sdk-package) the package's import
+  // and first call. CPU and peak memory are the whole process's.
+  await import('@aws/durable-execution-sdk-js');
+  lap('sdkImport');
+  if (mode === 'sdk-package') {
+    const { classifyApiError } = await import('../src/index.js');
+    classifyApiError({ status: 400, code: 'InvalidParameterValueException', message: 'Invalid checkpoint token: x' });
+    lap('packageAfterSdk');
+  }
+  const cpu = process.cpuUsage();
+  out.cpu = (cpu.user + cpu.system) / 1000;
+  out.maxRssMiB = process.resourceUsage().maxRSS / 1024;
 } else if (mode === 'phases') {
   const { readFileSync } = await import('node:fs');
   const { instantiate } = await import('../gen/durable_core.js');

@@ -64,10 +64,20 @@ export class StepError extends Error {
  */
 export class SuspendExecution extends Error {
   constructor(untilMs) {
-    super(untilMs === undefined ? 'suspend' : `suspend until ${new Date(untilMs).toISOString()}`);
+    super(untilMs === undefined ? 'suspend' : `suspend until ${whenText(untilMs)}`);
     this.name = 'SuspendExecution';
     this.untilMs = untilMs;
   }
+}
+
+/**
+ * A timer for a message. Delays go up to 2^53-1 s (python/ts profiles), past the range of Date
+ * (8.64e15 ms): such a time is shown in milliseconds rather than throwing a RangeError after the
+ * RETRY was already sent.
+ */
+function whenText(untilMs) {
+  const date = new Date(untilMs);
+  return Number.isNaN(date.getTime()) ? `epoch ${untilMs} ms` : date.toISOString();
 }
 
 /** The checkpoint does not match this call: the code changed between invocations (ts/unified). */

@@ -247,7 +247,10 @@ export interface RetryDecision {
   readonly shouldRetry: boolean;
 }
 
-/** A strategy compiled once in the core (regexes included); released when collected. */
+/**
+ * A strategy compiled once in the core (regexes included) at its first decision; released when
+ * collected, or at once with `release()`.
+ */
 export interface Strategy {
   readonly profile: Profile;
   /** The config it was created from. */
@@ -266,6 +269,11 @@ export interface Strategy {
    * @throws {DurableCoreError} the component failed.
    */
   decide(error: unknown, attemptsMade: number, options?: { random?: number }): RetryDecision;
+  /**
+   * Free the compiled form in the core now (a FinalizationRegistry only runs after the event loop
+   * turns). The strategy stays usable: its next decision compiles it again.
+   */
+  release(): void;
 }
 
 export declare namespace retry {

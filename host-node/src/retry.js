@@ -292,7 +292,11 @@ const CONSTRUCTING = Symbol('Strategy');
 
 class Strategy {
   #config; // the WIT strategy-config (a preset already resolved under the profile)
-  #slot = { handle: 0, generation: 0 }; // shared with the FinalizationRegistry
+  // Shared with the FinalizationRegistry. Generation 0 (no instance has it) = not registered:
+  // a strategy is registered in the core on first use, not when created, so strategies made
+  // in one synchronous loop hold no guest memory until they decide (a FinalizationRegistry
+  // only runs after the event loop turns); release() frees it at once.
+  #slot = { handle: 0, generation: 0 };
   #draws; // whether a retry uses `random` (FULL or HALF jitter)
 
   constructor(token, config, profile, effective, source) {
@@ -305,9 +309,25 @@ class Strategy {
     /** The configuration with every default filled in, as the core resolved it (frozen). */
     this.effective = effective;
     this.#draws = effective.jitter !== 'NONE';
-    this.#register(core());
-    collected.register(this, this.#slot);
     Object.freeze(this);
+  }
+
+  /**
+   * Frees the strategy's compiled form in the core now instead of when it is collected. The
+   * strategy stays usable: its next decision compiles it again.
+   */
+  release() {
+    const slot = this.#slot;
+    if (slot.generation === 0) return;
+    collected.unregister(slot);
+    const live = liveGeneration(slot.generation);
+    slot.generation = 0;
+    if (!live) return;
+    try {
+      live.root.retry.release(slot.handle);
+    } catch (cause) {
+      throw trapped('release', cause);
+    }
   }
 
   #register(live) {
@@ -320,6 +340,7 @@ class Strategy {
       if (record) throw contract(`register rejected a config resolve accepted: ${record.message}`, cause);
       throw trapped('register', cause);
     }
+    if (this.#slot.generation === 0) collected.register(this, this.#slot, this.#slot);
     this.#slot.handle = handle;
     this.#slot.generation = live.generation;
   }

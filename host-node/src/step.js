@@ -59,6 +59,8 @@ export function completeJson(request, options = {}) {
 export function operationId(profile = 'unified', parent = null, counter) {
   const family = checkProfile(profile);
   if (parent != null && typeof parent !== 'string') throw wrongType('parent', parent, 'a string or null');
+  // Encoding would replace a lone surrogate (U+FFFD), and not the way the Python host would.
+  if (parent != null && !parent.isWellFormed()) throw badValue('parent', parent, 'text without lone surrogates');
   if (typeof counter !== 'number') throw wrongType('counter', counter, `a whole number 1..${U32_MAX}`);
   if (!(Number.isInteger(counter) && counter >= 0 && counter <= U32_MAX)) {
     throw badValue('counter', counter, `a whole number 1..${U32_MAX}`, 'out-of-range');
@@ -206,6 +208,9 @@ function send(fn, request, strategy) {
   const live = core();
   if (typeof request === 'string') {
     if (strategy != null) throw badValue('strategy', strategy, 'no strategy when the request is given as JSON text');
+    // Encoding would replace a lone surrogate (and change the ids derived from the text), and
+    // not the way other hosts would: reject it like the core rejects an escaped one.
+    if (!request.isWellFormed()) throw badValue('request', request, 'JSON text without lone surrogates');
     text = request;
   } else if (typeof request === 'object' && request !== null && !Array.isArray(request)) {
     if (strategy != null) request = { ...request, strategy: handleFor(strategy, live) };

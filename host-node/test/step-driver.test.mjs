@@ -437,3 +437,14 @@ test('LambdaServiceClient: a bare LambdaClient imports the real command classes 
   await client.checkpoint(ARN, 't', []);
   assert.ok(seen instanceof Real);
 });
+
+test('a retry timer past the range of Date suspends (after the RETRY) instead of throwing', async () => {
+  const service = new MemoryService();
+  // ts profile: a delay up to 2^53-1 s is sent as is; epoch ms of now + that overflow Date.
+  const huge = { config: { max_attempts: 3, initial_delay_seconds: 2 ** 52, max_delay_seconds: 2 ** 52, jitter: 'NONE' } };
+  await assert.rejects(
+    run(service, () => { throw new Declined('x'); }, { retry: huge }),
+    (e) => e instanceof SuspendExecution && e.untilMs > 8.64e15 && /epoch \d+ ms/.test(e.message),
+  );
+  assert.deepEqual(actions(service), [['START'], ['RETRY']]);
+});

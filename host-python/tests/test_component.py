@@ -84,3 +84,46 @@ def test_cache_can_be_turned_off(monkeypatch, tmp_path):
     assert Runtime().call("classify#rules")
     assert not any(tmp_path.iterdir())
     assert os.environ["DURABLE_CORE_CACHE_DIR"] == "off"
+
+
+def test_the_fast_path_starts_native_and_moves_to_wasmtime_py_for_typed_parameters(
+    monkeypatch,
+):
+    monkeypatch.setenv("DURABLE_CORE_CALL_PATH", "fast")
+    runtime = Runtime()
+    monkeypatch.setattr("durable_core._runtime._runtime", runtime)
+    assert runtime.backend == "native"
+    stale = ("InvalidParameterValueException", "Invalid checkpoint token: expired")
+    assert durable_core.classify_api_error(400, *stale, profile="python").rule == (
+        "stale-checkpoint-token"
+    )
+    assert runtime.call("classify#rules")[1].rule == "stale-checkpoint-token"
+    before = runtime.generation
+    strategy = durable_core.retry.Strategy(
+        durable_core.retry.exponential(jitter="NONE"), profile="python"
+    )
+    assert strategy.decide(2, message="x").delay_seconds == 10
+    assert runtime.backend == "wasmtime-py"
+    assert runtime.generation == before + 1
+    assert runtime.call_path == "fast"
+    assert durable_core.classify_api_error(400, *stale, profile="python").rule == (
+        "stale-checkpoint-token"
+    )
+
+
+def test_a_cold_start_that_only_classifies_imports_no_wasmtime_py_module(tmp_path):
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, durable_core\n"
+        "durable_core.classify_api_error(500)\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'wasmtime'))\n"
+    )
+    env = {**os.environ, "DURABLE_CORE_CACHE_DIR": str(tmp_path)}
+    env.pop("DURABLE_CORE_CALL_PATH", None)
+    for _ in range(2):  # compiling, then from the cache
+        done = subprocess.run(
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+        )
+        assert done.stdout.strip() == "[]"

@@ -1,6 +1,6 @@
 //! Strategy configuration: the user's partial config, its defaults and its validation.
 
-use super::pattern::{MessagePattern, PatternSpec, PatternSyntax};
+use super::pattern::{MessagePattern, PatternSpec, PatternSyntax, MAX_PROGRAM_SIZE};
 use crate::error::CoreError;
 use crate::profile::Profile;
 
@@ -138,6 +138,22 @@ fn resolve_filters(spec: &ConfigSpec) -> Result<(Vec<MessagePattern>, Vec<String
             .collect::<Result<_, _>>()?,
         (None, Some(_)) => Vec::new(),
     };
+    // One decision runs every pattern over the message, so the bound is on their sum.
+    let total = patterns
+        .iter()
+        .map(MessagePattern::program_size)
+        .fold(0u64, u64::saturating_add);
+    if total > MAX_PROGRAM_SIZE {
+        return Err(CoreError::invalid(
+            "retryable-errors",
+            total,
+            &format!(
+                "the regular expressions' program sizes add up to {total}, over the limit of \
+                 {MAX_PROGRAM_SIZE} for one strategy (each decision searches the message with \
+                 every pattern)"
+            ),
+        ));
+    }
     let types = spec.retryable_error_types.clone().unwrap_or_default();
     if let Some(empty) = types.iter().find(|t| t.is_empty()) {
         return Err(CoreError::invalid(

@@ -16,6 +16,12 @@
 //!   S/s with U+017F (Python: I/i with U+0130, U+0131); letters in classes and non-ASCII literals are
 //!   rejected under `i`.
 //!
+//! - time: a Pike VM steps every live state once per message character, so a pattern's program
+//!   size (`Translator::program_size`) bounds its cost per character; the patterns of one
+//!   strategy may total at most `MAX_PROGRAM_SIZE`, and a larger one is rejected naming it and the
+//!   bound (`[a-z]{1000}x` would take minutes on a 1 MB message; the worst accepted pattern takes
+//!   about 13x a three-character literal, measured in `bench/python_bench.py`).
+//!
 //! Rejected: backreferences, lookaround, named groups, inline flags, possessive quantifiers,
 //! `{,n}`, `\p`, `\A \Z \z`, JS flags `g y v`, Python flags `x l`.
 //! Known limit: JS patterns without `u` see an astral character as two code units; the core sees one.
@@ -39,7 +45,8 @@ pub struct PatternSpec {
 #[derive(Clone, Debug)]
 pub enum MessagePattern {
     Substring(String),
-    Regex(regex_lite::Regex),
+    /// The compiled program and its size (see `MAX_PROGRAM_SIZE`).
+    Regex(regex_lite::Regex, u64),
 }
 
 impl MessagePattern {
@@ -50,11 +57,23 @@ impl MessagePattern {
             }
             return Ok(MessagePattern::Substring(spec.source.clone()));
         }
-        let translated = Translator::new(spec)?.translate()?;
+        let mut translator = Translator::new(spec)?;
+        let translated = translator.translate()?;
+        let size = translator.program_size();
+        if size > MAX_PROGRAM_SIZE {
+            return Err(reject(
+                spec,
+                &format!(
+                    "its program size is {size}, over the limit of {MAX_PROGRAM_SIZE} that keeps \
+                     a search linear in the message with a small constant (every character, class \
+                     range, anchor and group counts; `{{n,m}}` repeats its operand m times)"
+                ),
+            ));
+        }
         regex_lite::RegexBuilder::new(&translated)
             .size_limit(1 << 20)
             .build()
-            .map(MessagePattern::Regex)
+            .map(|regex| MessagePattern::Regex(regex, size))
             .map_err(|e| reject(spec, &format!("not supported: {e}")))
     }
 
@@ -62,7 +81,15 @@ impl MessagePattern {
     pub fn matches(&self, text: &str) -> bool {
         match self {
             MessagePattern::Substring(s) => text.contains(s.as_str()),
-            MessagePattern::Regex(r) => r.is_match(text),
+            MessagePattern::Regex(r, _) => r.is_match(text),
+        }
+    }
+
+    /// The regular expression's program size (0 for a substring, which is searched directly).
+    pub fn program_size(&self) -> u64 {
+        match self {
+            MessagePattern::Substring(_) => 0,
+            MessagePattern::Regex(_, size) => *size,
         }
     }
 }
@@ -115,7 +142,28 @@ struct Translator<'a> {
     /// JS `u` flag.
     unicode: bool,
     depth: usize,
+    /// Program-size accounting, one frame per open group.
+    frames: Vec<Frame>,
+    /// Ranges in the class being translated.
+    class_items: u64,
+    /// Plain characters not yet counted (see `flush_run`).
+    run: Vec<char>,
 }
+
+#[derive(Clone, Copy, Default)]
+struct Frame {
+    /// Sum of the finished alternatives (plus one split edge each).
+    alternatives: u64,
+    /// The current alternative so far.
+    seq: u64,
+    /// The last atom, which a quantifier repeats.
+    last: u64,
+}
+
+/// The largest program size accepted (see `Translator::program_size`). Measured in
+/// `bench/python_bench.py`: the worst accepted pattern on a 1 MB message stays within a small
+/// multiple of a three-character literal on the same message.
+pub const MAX_PROGRAM_SIZE: u64 = 24;
 
 impl<'a> Translator<'a> {
     fn new(spec: &'a PatternSpec) -> Result<Self, CoreError> {
@@ -132,6 +180,9 @@ impl<'a> Translator<'a> {
             ascii: false,
             unicode: false,
             depth: 0,
+            frames: vec![Frame::default()],
+            class_items: 0,
+            run: Vec::new(),
         };
         for flag in spec.flags.chars() {
             match (flag, python) {
@@ -159,6 +210,102 @@ impl<'a> Translator<'a> {
         Ok(t)
     }
 
+    /// The size of the program the matcher runs: its cost per message character is at most
+    /// proportional to it (a Pike VM steps every live state once per character).
+    fn program_size(&mut self) -> u64 {
+        self.flush_run();
+        while self.frames.len() > 1 {
+            self.close_frame();
+        }
+        self.frames
+            .first()
+            .map_or(0, |f| f.alternatives.saturating_add(f.seq))
+    }
+
+    /// One atom of `cost` states (a character is 1, a class 1 + its ranges).
+    fn atom(&mut self, cost: u64) {
+        self.flush_run();
+        if let Some(f) = self.frames.last_mut() {
+            f.seq = f.seq.saturating_add(cost);
+            f.last = cost;
+        }
+    }
+
+    /// The last atom repeated: `{n,m}` compiles to m copies, `{n,}` to n + 1 (plus a split).
+    /// Optional copies add a split each.
+    fn repeat(&mut self, min: u64, max: Option<u64>) {
+        // A quantifier applies to the last character of a literal run only.
+        if self.run.pop().is_some() {
+            self.atom(1);
+        }
+        if let Some(f) = self.frames.last_mut() {
+            let copies = max.map_or(min.saturating_add(1), |m| m.max(1));
+            let optional = max.map_or(1, |m| m.saturating_sub(min));
+            let repeated = f
+                .last
+                .saturating_mul(copies)
+                .saturating_add(optional)
+                .saturating_add(1);
+            f.seq = f.seq.saturating_sub(f.last).saturating_add(repeated);
+            f.last = repeated;
+        }
+    }
+
+    /// A run of plain characters costs the most states that can be live in it at once: the
+    /// longest chain of its prefixes that are suffixes of one another ("aaaa" 4, "abcd" 1).
+    fn flush_run(&mut self) {
+        if self.run.is_empty() {
+            return;
+        }
+        let run = core::mem::take(&mut self.run);
+        let mut border = vec![0usize; run.len() + 1];
+        let mut chain = vec![0u64; run.len() + 1];
+        let mut k = 0;
+        for i in 1..run.len() {
+            while k > 0 && run.get(i) != run.get(k) {
+                k = border.get(k).copied().unwrap_or(0);
+            }
+            if run.get(i) == run.get(k) {
+                k += 1;
+            }
+            if let Some(b) = border.get_mut(i + 1) {
+                *b = k;
+            }
+        }
+        for j in 1..=run.len() {
+            let previous = border
+                .get(j)
+                .and_then(|&b| chain.get(b))
+                .copied()
+                .unwrap_or(0);
+            if let Some(c) = chain.get_mut(j) {
+                *c = previous + 1;
+            }
+        }
+        let cost = chain.iter().copied().max().unwrap_or(0);
+        self.atom(cost);
+    }
+
+    fn close_frame(&mut self) {
+        self.flush_run();
+        if self.frames.len() > 1 {
+            if let Some(f) = self.frames.pop() {
+                self.atom(f.alternatives.saturating_add(f.seq).saturating_add(1));
+            }
+        } else {
+            self.atom(0);
+        }
+    }
+
+    fn alternative(&mut self) {
+        self.flush_run();
+        if let Some(f) = self.frames.last_mut() {
+            f.alternatives = f.alternatives.saturating_add(f.seq).saturating_add(1);
+            f.seq = 0;
+            f.last = 0;
+        }
+    }
+
     /// Case folding beyond ASCII applies (Python without `a`, JS with `u`).
     fn unicode_folding(&self) -> bool {
         self.ignore_case
@@ -183,7 +330,7 @@ impl<'a> Translator<'a> {
         c
     }
 
-    fn translate(mut self) -> Result<String, CoreError> {
+    fn translate(&mut self) -> Result<String, CoreError> {
         while let Some(c) = self.next() {
             match c {
                 '\\' => self.escape()?,
@@ -194,10 +341,19 @@ impl<'a> Translator<'a> {
                 ')' => {
                     self.depth = self.depth.saturating_sub(1);
                     self.out.push(')');
+                    self.close_frame();
                 }
-                '|' => self.out.push('|'),
+                '|' => {
+                    self.out.push('|');
+                    self.alternative();
+                }
                 '*' | '+' | '?' => {
                     self.out.push(c);
+                    match c {
+                        '*' => self.repeat(0, None),
+                        '+' => self.repeat(1, None),
+                        _ => self.repeat(0, Some(1)),
+                    }
                     self.quantifier_suffix()?;
                 }
                 '{' => self.brace()?,
@@ -221,6 +377,7 @@ impl<'a> Translator<'a> {
                 _ => "",
             };
             if !extra.is_empty() {
+                self.atom(class_cost(2 + extra.matches('x').count() as u64));
                 self.out.push_str(&format!(
                     "[{}{}{extra}]",
                     c.to_ascii_lowercase(),
@@ -228,6 +385,12 @@ impl<'a> Translator<'a> {
                 ));
                 return Ok(());
             }
+        }
+        // Under flag i the engine turns an ASCII letter into a two-range class.
+        if self.ignore_case && c.is_ascii_alphabetic() {
+            self.atom(class_cost(2));
+        } else {
+            self.run.push(c);
         }
         if c.is_ascii_alphanumeric() {
             self.out.push(c);
@@ -238,6 +401,8 @@ impl<'a> Translator<'a> {
     }
 
     fn dot(&mut self) {
+        // Each dot is a class of 1 to 4 ranges.
+        self.atom(class_cost(4));
         self.out.push_str(match (self.dot_all, self.python) {
             (true, _) => "(?s:.)",
             (false, true) => "[^\\n]",
@@ -246,12 +411,14 @@ impl<'a> Translator<'a> {
     }
 
     fn caret(&mut self) -> Result<(), CoreError> {
+        self.atom(1);
         self.out
             .push_str(if self.multiline { "(?m:^)" } else { "\\A" });
         Ok(())
     }
 
     fn dollar(&mut self) -> Result<(), CoreError> {
+        self.atom(2);
         if !self.python {
             self.out.push_str("\\z");
         } else if self.multiline {
@@ -276,11 +443,12 @@ impl<'a> Translator<'a> {
                 return self.fail("only plain and (?:...) groups are supported (no lookaround, named groups or inline flags)");
             }
             self.pos += 2;
-            self.out.push_str("(?:");
-        } else {
-            self.out.push('(');
         }
+        // Only whether a pattern matches is asked, so every group is non-capturing (capture
+        // slots would be copied along with every live state).
+        self.out.push_str("(?:");
         self.depth += 1;
+        self.frames.push(Frame::default());
         Ok(())
     }
 
@@ -317,12 +485,19 @@ impl<'a> Translator<'a> {
                 }
             };
         if quantifier {
+            let bound = |s: &str| s.parse::<u64>().unwrap_or(u64::MAX);
+            match rest.split_once(',') {
+                None => self.repeat(bound(&rest), Some(bound(&rest))),
+                Some((lo, "")) => self.repeat(bound(lo), None),
+                Some((lo, hi)) => self.repeat(bound(lo), Some(bound(hi))),
+            }
             self.out.push('{');
             self.out.push_str(&rest);
             self.out.push('}');
             self.pos += rest.chars().count() + 1;
             self.quantifier_suffix()
         } else {
+            self.atom(1);
             self.out.push_str(&hex('{'));
             Ok(())
         }
@@ -342,10 +517,15 @@ impl<'a> Translator<'a> {
                         "`\\{c}` with flags i and u also matches U+017F and U+212A"
                     ));
                 }
+                self.atom(match c {
+                    'd' | 'D' | 'w' | 'W' => class_cost(5),
+                    _ => 1, // \\b \\B: one look-around test
+                });
                 self.out.push('\\');
                 self.out.push(c);
             }
             's' | 'S' => {
+                self.atom(class_cost(1 + self.space().len() as u64));
                 let set = ranges(self.space());
                 self.out.push_str(&if c == 's' {
                     format!("[{set}]")
@@ -415,6 +595,7 @@ impl<'a> Translator<'a> {
             return self.fail("`[]`/`[^]` mean different things in Python and JS");
         }
         let mut body = String::new();
+        self.class_items = 0;
         loop {
             let Some(c) = self.next() else {
                 return self.fail("unterminated character class");
@@ -456,12 +637,16 @@ impl<'a> Translator<'a> {
             if high < low {
                 return self.fail("a class range runs backwards");
             }
+            self.class_items += 1;
             body.push_str(&hex(low));
             if is_range {
                 body.push('-');
                 body.push_str(&hex(high));
             }
         }
+        // Under flag i the engine adds the other case of every letter range.
+        let fold = if self.ignore_case { 2 } else { 1 };
+        self.atom(class_cost(u64::from(negated) + self.class_items * fold));
         self.out.push('[');
         if negated {
             self.out.push('^');
@@ -487,10 +672,12 @@ impl<'a> Translator<'a> {
                 if self.unicode_folding() && c == 'w' {
                     return self.fail("`\\w` with flags i and u also matches U+017F and U+212A");
                 }
+                self.class_items += if c == 'd' { 1 } else { 4 };
                 body.push_str(if c == 'd' { "0-9" } else { "0-9A-Za-z_" });
                 Ok(None)
             }
             's' => {
+                self.class_items += self.space().len() as u64;
                 body.push_str(&ranges(self.space()));
                 Ok(None)
             }
@@ -498,6 +685,11 @@ impl<'a> Translator<'a> {
             _ => self.escaped_char(c).map(Some),
         }
     }
+}
+
+/// A class is one state whose ranges are scanned in order (about an eighth of a state each).
+fn class_cost(ranges: u64) -> u64 {
+    1 + ranges / 8
 }
 
 fn hex(c: char) -> String {
@@ -583,6 +775,48 @@ mod tests {
         assert!(js("a{x", "", "a{x"));
         assert!(py("[.*]+?", "", "*"));
         assert!(!py("[^a-z]", "", "abc"));
+    }
+
+    fn size(syntax: PatternSyntax, source: &str, flags: &str) -> u64 {
+        match compile(syntax, source, flags) {
+            Ok(p) => p.program_size(),
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    #[test]
+    fn program_size_counts_live_states() {
+        use PatternSyntax::{JsRegex, PythonRegex};
+        // A run costs the states that can be live at once: "aaa" 3, "abc" 1, "abab" 2.
+        assert_eq!(size(PythonRegex, "aaa", ""), 3);
+        assert_eq!(size(PythonRegex, "abc", ""), 1);
+        assert_eq!(size(PythonRegex, "abab", ""), 2);
+        assert_eq!(size(JsRegex, "Connection reset by peer|timed out", ""), 4);
+        // {n,m}: m copies plus a split per optional copy plus one.
+        assert_eq!(size(PythonRegex, "a{3}", ""), 4);
+        assert_eq!(size(PythonRegex, "a{1,3}", ""), 6);
+        assert_eq!(size(JsRegex, "(?:ab)*", ""), 4);
+        assert_eq!(size(PythonRegex, "[a-z]{22}x", ""), 24);
+        assert_eq!(size(PythonRegex, "status 5\\d\\d", "a"), 4);
+    }
+
+    #[test]
+    fn patterns_over_the_time_bound_are_rejected_naming_the_pattern_and_the_bound() {
+        for (syntax, source) in [
+            (PatternSyntax::PythonRegex, "[a-z]{1000}x"),
+            (PatternSyntax::JsRegex, "(?:a|b){10}"),
+            (PatternSyntax::PythonRegex, "a{4294967295}"),
+            (PatternSyntax::JsRegex, "(?:a*){99}x"),
+        ] {
+            match compile(syntax, source, "") {
+                Ok(p) => panic!("{source:?} was accepted with size {}", p.program_size()),
+                Err(e) => {
+                    assert_eq!(e.field, "retryable-errors");
+                    assert!(e.message.contains(&format!("{source:?}")), "{e}");
+                    assert!(e.message.contains("limit of 24"), "{e}");
+                }
+            }
+        }
     }
 
     #[test]

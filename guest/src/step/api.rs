@@ -182,17 +182,39 @@ fn step_call(req: &Json) -> Result<StepCall<'_>, CoreError> {
 }
 
 fn outcome(json: &Json) -> Result<StepOutcome<'_>, CoreError> {
-    if let Some(success) = json.get("success") {
-        return Ok(StepOutcome::Success {
-            payload: optional_text(success, "payload", "outcome.success.payload")?,
-        });
+    // Exactly one of the two keys, holding an object: `{"success": 5}` or both keys set is a
+    // host defect, not a result to guess at.
+    let (success, failure) = (json.get("success"), json.get("failure"));
+    for (key, value) in [("success", success), ("failure", failure)] {
+        if let Some(v) = value.filter(|v| !matches!(v, Json::Object(_))) {
+            return Err(CoreError::invalid(
+                &format!("outcome.{key}"),
+                v.type_name(),
+                "expected an object",
+            ));
+        }
     }
-    let Some(f) = json.get("failure") else {
-        return Err(CoreError::invalid(
-            "outcome",
-            json.type_name(),
-            "expected {\"success\": ...} or {\"failure\": ...}",
-        ));
+    let f = match (success, failure) {
+        (Some(success), None) => {
+            return Ok(StepOutcome::Success {
+                payload: optional_text(success, "payload", "outcome.success.payload")?,
+            })
+        }
+        (None, Some(f)) => f,
+        (Some(_), Some(_)) => {
+            return Err(CoreError::invalid(
+                "outcome",
+                "both success and failure",
+                "expected exactly one of {\"success\": ...} and {\"failure\": ...}",
+            ))
+        }
+        (None, None) => {
+            return Err(CoreError::invalid(
+                "outcome",
+                json.type_name(),
+                "expected {\"success\": ...} or {\"failure\": ...}",
+            ))
+        }
     };
     user_error(f).map(StepOutcome::Failure)
 }

@@ -9,14 +9,13 @@ from dataclasses import dataclass
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-from . import aws, retry
 from ._runtime import runtime
 from ._types import Profile, ProfileInfo, profiles
 from .classify import Api, Category, Classification, classify_api_error, classify_exception, rules
 from .errors import ComponentTrapError, DurableCoreError, InvalidInputError, InvalidTypeError
 
 if TYPE_CHECKING:
-    from . import step
+    from . import aws, retry, step
     from .driver import (
         CheckpointClient,
         CheckpointFailed,
@@ -32,8 +31,9 @@ if TYPE_CHECKING:
     )
     from .step import Semantics, StepCall
 
-# The step API is loaded on first use: its dataclasses cost ~7 ms of import, which a host
-# that only classifies errors should not pay at cold start.
+# The step and retry APIs (and the SDK adapters) are loaded on first use: their dataclasses
+# cost milliseconds of import, which a host that only classifies errors should not pay at
+# cold start.
 _LAZY = {
     **dict.fromkeys(
         (
@@ -57,8 +57,8 @@ _LAZY = {
 
 
 def __getattr__(name: str) -> Any:
-    if name == "step":
-        return import_module(".step", __name__)
+    if name in ("aws", "retry", "step"):
+        return import_module(f".{name}", __name__)
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,15 +1,23 @@
 """Loading the component and calling it safely.
 
 One engine and one compiled component per process; one instance, created lazily and
-re-created after a trap (a trapped instance is poisoned). Calls hold a lock because
-wasmtime-py's store is not thread-safe. The compiled component is cached on disk, keyed by
-the component's hash, the wasmtime build and the machine, so a cold start deserializes
-(about 0.5 ms) instead of compiling (about 25 ms).
+re-created after a trap (a trapped instance is poisoned). Calls hold a lock because a wasmtime
+store is not thread-safe. The compiled component is cached on disk (``_cache``: verified byte
+for byte before use), so a cold start deserializes instead of compiling.
+
+Two backends load the same component with the same wasmtime library:
+- native (``_native``): ctypes over the C library alone. Cold starts that only classify never
+  import wasmtime-py's Python modules (about 25 ms). It runs flat calls and typed calls without
+  parameters.
+- wasmtime-py: everything else. The first typed call with parameters (registering a retry
+  strategy, an operation id) switches the runtime to it; that is a new instance, like after a
+  trap, so ``generation`` changes and instance-bound state is registered again.
+``DURABLE_CORE_CALL_PATH=portable`` uses wasmtime-py's public ``Func.__call__`` for every call;
+``fast`` (the default) uses the native backend, then wasmtime-py with the lean ctypes caller.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import platform
 import tempfile
@@ -18,9 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import wasmtime
-from wasmtime import component as wc
-
+from . import _cache, _native
 from .errors import ComponentTrapError
 
 _WIT_PACKAGE = "durable:core"
@@ -53,42 +59,39 @@ def _cache_dir() -> Path | None:
 
 def component_digest() -> str:
     """The component's sha256, from the sidecar the build writes beside it (hashing 200 KB at
-    every cold start costs more than the rest of a cached load); hashed here if it is missing."""
+    every cold start costs more than the rest of a cached load); hashed here if it is missing.
+    The cache does not trust it blindly: each artifact records the digest it was compiled from
+    and is checked against the component file itself."""
     sidecar = component_path().with_name("durable_core.wasm.sha256")
     try:
         return sidecar.read_text().strip()
     except OSError:
+        import hashlib
+
         return hashlib.sha256(component_path().read_bytes()).hexdigest()
 
 
-def _cache_key() -> str:
-    library = Path(wasmtime._ffi.filename)  # type: ignore[attr-defined]
-    stat = library.stat()
-    parts = [component_digest(), str(stat.st_size), str(stat.st_mtime_ns), platform.machine()]
-    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
-
-
-def _load_component(engine: wasmtime.Engine) -> wc.Component:
-    cache = _cache_dir()
-    if cache is None:
-        return wc.Component(engine, component_path().read_bytes())
-    cached = cache / f"{_cache_key()}.cwasm"
-    if cached.is_file() and cached.stat().st_uid == os.getuid():
-        try:
-            # wasmtime checks the version, configuration and CPU features of the artifact.
-            return wc.Component.deserialize_file(engine, str(cached))
-        except wasmtime.WasmtimeError:
-            pass  # stale or foreign artifact: compile and replace it
-    component = wc.Component(engine, component_path().read_bytes())
+def _library_path() -> Path:
     try:
-        cache.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=cache, suffix=".tmp")
-        with os.fdopen(fd, "wb") as out:
-            out.write(component.serialize())
-        os.replace(tmp, cached)
-    except OSError:
-        pass  # a read-only cache costs speed, not correctness
-    return component
+        return _native.library_path()
+    except _native.NativeUnavailable:
+        import wasmtime
+
+        return Path(wasmtime._ffi.filename)  # type: ignore[attr-defined]
+
+
+def _cache_key() -> str:
+    stat = _library_path().stat()
+    parts = [component_digest(), str(stat.st_size), str(stat.st_mtime_ns), platform.machine()]
+    return _cache.blake2b("|".join(parts).encode(), digest_size=16).hexdigest()
+
+
+def _component_bytes(wasm: bytes | str) -> bytes:
+    if isinstance(wasm, str):  # WAT text (test fixtures)
+        import wasmtime
+
+        return wasmtime.wat2wasm(wasm)
+    return wasm
 
 
 class Runtime:
@@ -97,13 +100,18 @@ class Runtime:
     def __init__(self, wasm: bytes | str | None = None) -> None:
         """``wasm`` replaces the packaged component (tests load trapping fixtures this way)."""
         self._lock = threading.RLock()
-        self._engine = wasmtime.Engine()
-        self._component = (
-            _load_component(self._engine) if wasm is None else wc.Component(self._engine, wasm)
-        )
+        self._wasm = wasm
         self.instances_created = 0
         self._fast_path = os.environ.get("DURABLE_CORE_CALL_PATH", "fast") != "portable"
-        self._instance: _Instance | None = None
+        self._backend: _NativeBackend | _PyBackend | None = None
+        if self._fast_path:
+            try:
+                self._backend = _NativeBackend(wasm)
+            except (_native.NativeUnavailable, _native.NativeError, OSError, AttributeError):
+                self._backend = None  # no usable shared library here: wasmtime-py decides
+        if self._backend is None:
+            self._backend = _PyBackend(wasm, self._fast_path)
+        self._instance: Any = None
 
     @property
     def lock(self) -> threading.RLock:
@@ -112,8 +120,9 @@ class Runtime:
 
     @property
     def generation(self) -> int:
-        """Which instance is live (it changes when a trap forced a new one). State kept inside
-        the instance, such as registered strategies, belongs to one generation."""
+        """Which instance is live (it changes when a trap forced a new one, or the runtime
+        moved to wasmtime-py). State kept inside the instance, such as registered strategies,
+        belongs to one generation."""
         with self._lock:
             self._ensure()
             return self.instances_created
@@ -123,13 +132,23 @@ class Runtime:
         with self._lock:
             return self._ensure().call_path
 
+    @property
+    def backend(self) -> str:
+        """``native`` (ctypes over the C library) or ``wasmtime-py``."""
+        with self._lock:
+            return self._backend.name  # type: ignore[union-attr]
+
     def call(self, name: str, *args: Any) -> Any:
         """Call ``interface#function`` through the public (typed) path."""
         with self._lock:
+            if args and isinstance(self._backend, _NativeBackend):
+                # Typed parameters need wasmtime-py's type machinery: move to it for good.
+                self._backend = _PyBackend(self._wasm, self._fast_path)
+                self._instance = None
             instance = self._ensure()
             try:
-                return instance.func(name)(instance.store, *args)
-            except (wasmtime.WasmtimeError, wasmtime.Trap) as trap:
+                return instance.call(name, *args)
+            except instance.errors as trap:
                 self._instance = None
                 raise ComponentTrapError(
                     f"durable-core trapped in {name}: {trap}", kind="trap"
@@ -141,26 +160,108 @@ class Runtime:
             instance = self._ensure()
             try:
                 return instance.flat(name, params, result)(*args)
-            except (wasmtime.WasmtimeError, wasmtime.Trap) as trap:
+            except instance.errors as trap:
                 self._instance = None
                 raise ComponentTrapError(
                     f"durable-core trapped in {name}: {trap}", kind="trap"
                 ) from trap
 
-    def _ensure(self) -> _Instance:
+    def _ensure(self) -> Any:
         if self._instance is None:
-            self._instance = _Instance(self._engine, self._component, self._fast_path)
+            self._instance = self._backend.instantiate()  # type: ignore[union-attr]
             self.instances_created += 1
         return self._instance
 
 
-class _Instance:
-    def __init__(self, engine: wasmtime.Engine, component: wc.Component, fast: bool) -> None:
+class _NativeBackend:
+    name = "native"
+
+    def __init__(self, wasm: bytes | str | None) -> None:
+        self._native = _native
+        self._engine = _native.Engine()
+        if wasm is None:
+            cache = _cache_dir()
+            engine = self._engine
+            self._component = _cache.load(
+                cache,
+                _cache_key() if cache is not None else "",
+                component_path(),
+                lambda data: _native.Component.compile(engine, data),
+                lambda component: component.serialize(),
+                lambda artifact: _native.Component.deserialize(engine, artifact),
+                (_native.NativeError,),
+            )
+        else:
+            self._component = _native.Component.compile(self._engine, _component_bytes(wasm))
+
+    def instantiate(self) -> _NativeInstance:
+        return _NativeInstance(self._native, self._component)
+
+
+class _NativeInstance:
+    call_path = "fast"
+
+    def __init__(self, native: Any, component: Any) -> None:
+        self._instance = native.Instance(component)
+        self.errors = (native.NativeError,)
+        self._flat: dict[str, Callable[..., Any]] = {}
+
+    def call(self, name: str) -> Any:
+        interface, _, function = name.partition("#")
+        return self._instance.call_no_args(_interface(interface), function)
+
+    def flat(self, name: str, params: tuple[str, ...], result: str) -> Callable[..., Any]:
+        caller = self._flat.get(name)
+        if caller is None:
+            interface, _, function = name.partition("#")
+            caller = self._instance.flat(_interface(interface), function, params, result)
+            self._flat[name] = caller
+        return caller
+
+
+class _PyBackend:
+    name = "wasmtime-py"
+
+    def __init__(self, wasm: bytes | str | None, fast: bool) -> None:
+        import wasmtime
+        from wasmtime import component as wc
+
+        self._engine = wasmtime.Engine()
+        self._fast = fast
+        errors = (wasmtime.WasmtimeError,)
+        if wasm is None:
+            cache = _cache_dir()
+            engine = self._engine
+            self._component = _cache.load(
+                cache,
+                _cache_key() if cache is not None else "",
+                component_path(),
+                lambda data: wc.Component(engine, data),
+                lambda component: component.serialize(),
+                lambda artifact: wc.Component.deserialize(engine, bytes(artifact)),
+                errors,
+            )
+        else:
+            self._component = wc.Component(self._engine, wasm)
+
+    def instantiate(self) -> _PyInstance:
+        return _PyInstance(self._engine, self._component, self._fast)
+
+
+class _PyInstance:
+    def __init__(self, engine: Any, component: Any, fast: bool) -> None:
+        import wasmtime
+        from wasmtime import component as wc
+
+        self.errors = (wasmtime.WasmtimeError, wasmtime.Trap)
         self.store = wasmtime.Store(engine)
         self._instance = wc.Linker(engine).instantiate(self.store, component)
         self._funcs: dict[str, Any] = {}
         self._flat: dict[str, Callable[..., Any]] = {}
         self.call_path = "fast" if fast and _fastcall_available() else "portable"
+
+    def call(self, name: str, *args: Any) -> Any:
+        return self.func(name)(self.store, *args)
 
     def func(self, name: str) -> Any:
         func = self._funcs.get(name)

@@ -18,8 +18,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from wasmtime.component import Record
-
+from ._native import Record
 from ._runtime import Runtime, runtime
 from ._types import Profile, parse_profile
 from .errors import InvalidInputError, invalid, wrong_type
@@ -191,7 +190,8 @@ class Strategy:
             message = str(error)
             error_types = exception_type_names(type(error))
         text = _text("message", message)
-        types = "\n".join(_type_names(error_types) or ())
+        names = _type_names(error_types) or ()
+        types = "\n".join(names)
         draw = _random.random() if random is None else _number("random", random)
         attempts = _number("attempts_made", attempts_made)
         if attempts is None:
@@ -199,6 +199,21 @@ class Strategy:
         rt = self._runtime
         with rt.lock:
             handle = self._registered(rt)
+            if any("\n" in name for name in names):
+                # decide-packed takes the chain newline-separated: a name holding a newline
+                # would split into two. The typed call takes the list as it is.
+                return _decision(
+                    _unwrap(
+                        rt.call(
+                            "retry#decide-registered",
+                            handle,
+                            attempts,
+                            draw,
+                            text.decode(),
+                            list(names),
+                        )
+                    )
+                )
             packed = rt.call_flat(
                 "retry#decide-packed",
                 ("u32", "f64", "f64", "string", "string"),
@@ -275,6 +290,11 @@ def exception_type_names(cls: type) -> list[str]:
     return [_qualified(c) for c in cls.__mro__ if c is not object]
 
 
+def _decision(record: Any) -> Decision:
+    fields = vars(record)
+    return Decision(fields["outcome"], fields["delay-seconds"])
+
+
 _DECISIONS = (
     lambda delay: Decision("retry", delay),
     lambda _delay: Decision("attempts-exhausted", 0),
@@ -294,14 +314,36 @@ def _as_config(config: Any, profile: Profile) -> StrategyConfig:
     if isinstance(config, str):
         config = preset(config)
     if isinstance(config, Preset):
-        wit = _unwrap(runtime().call("retry#preset", config.name, profile.value, config.interval))
+        if not isinstance(config.name, str):
+            raise wrong_type("preset", config.name, "a preset name (str)")
+        interval = _number("interval", config.interval)
+        wit = _unwrap(runtime().call("retry#preset", config.name, profile.value, interval))
         return _from_wit(wit)
     if isinstance(config, StrategyConfig):
         return config
     raise wrong_type("config", config, "StrategyConfig, Preset or a preset name")
 
 
+_BACKOFFS = ("exponential", "linear")
+_SYNTAXES = ("substring", "python-regex", "js-regex")
+
+
 def _to_wit(config: StrategyConfig) -> Record:
+    # Enum fields become WIT enums: a name outside them would fail in the conversion (reported
+    # as a trap, costing the instance) instead of naming the field.
+    if config.backoff not in _BACKOFFS:
+        raise invalid("backoff", config.backoff, "'exponential' or 'linear'")
+    if config.jitter is not None and not isinstance(config.jitter, str):
+        raise wrong_type("jitter", config.jitter, "'NONE', 'FULL', 'HALF' or None")
+    names = config.retryable_error_types
+    if names is not None and (isinstance(names, str) or not all(isinstance(n, str) for n in names)):
+        raise wrong_type("retryable_error_types", names, "a tuple of class names (str)")
+    triples = config.retryable_errors
+    triple = tuple | list
+    if triples is not None and (
+        isinstance(triples, str) or not all(isinstance(t, triple) and len(t) == 3 for t in triples)
+    ):
+        raise wrong_type("retryable_errors", triples, "(syntax, source, flags) triples")
     record = Record()
 
     def f64(field: str, value: float | None) -> float | None:
@@ -323,6 +365,10 @@ def _to_wit(config: StrategyConfig) -> Record:
     if config.retryable_errors is not None:
         patterns = []
         for syntax, source, flags in config.retryable_errors:
+            if syntax not in _SYNTAXES:
+                raise invalid("retryable_errors", syntax, "a syntax in " + ", ".join(_SYNTAXES))
+            if not isinstance(source, str) or not isinstance(flags, str):
+                raise wrong_type("retryable_errors", (source, flags), "str source and flags")
             pattern = Record()
             pattern.syntax, pattern.source, pattern.flags = syntax, source, flags
             patterns.append(pattern)
@@ -378,7 +424,10 @@ def _number(field: str, value: Any) -> float | None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise wrong_type(field, value, "a number")
-    return float(value)
+    try:
+        return float(value)
+    except OverflowError:  # an int beyond a float (10**400); the core checks every other range
+        raise invalid(field, value, "a number within a 64-bit float", kind="out-of-range") from None
 
 
 def _seconds(field: str, value: Any) -> float | None:

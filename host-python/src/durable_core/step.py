@@ -16,6 +16,7 @@ caller sends the updates and runs the user function (``durable_core.run_step`` d
 from __future__ import annotations
 
 import json
+import math
 import random as _random
 import sys
 from collections.abc import Mapping
@@ -296,6 +297,9 @@ def operation_id(profile: Profile | str, parent: str | None, counter: int) -> Op
         raise wrong_type("counter", counter, "int")
     if not 0 <= counter <= _U32_MAX:
         raise invalid("counter", counter, "a whole number 1..4294967295", kind="out-of-range")
+    if parent is not None and not retry._is_unicode(parent):
+        # Encoding would replace it, and not the way the Node host's encoder does.
+        raise invalid("parent", parent, "text without lone surrogates")
     result = runtime().call("step#operation-id", profile.value, parent, counter)
     derived = retry._unwrap(result)
     fields = vars(derived)
@@ -334,7 +338,7 @@ def complete(
     request = _base_request(call, now_ms, random)
     if type(attempt) is not int:
         raise wrong_type("attempt", attempt, "int")
-    request["attempt"] = attempt
+    request["attempt"] = _json_number("attempt", attempt)
     if isinstance(outcome, Success):
         if outcome.payload is not None and not isinstance(outcome.payload, str):
             raise wrong_type("payload", outcome.payload, "str or None")
@@ -372,9 +376,21 @@ def _base_request(call: StepCall, now_ms: float, draw: float | None) -> dict[str
     elif isinstance(draw, bool) or not isinstance(draw, int | float):
         raise wrong_type("random", draw, "a number in [0, 1)")
     request = call._request()
-    request["now_ms"] = now_ms
-    request["random"] = draw
+    request["now_ms"] = _json_number("now_ms", now_ms)
+    request["random"] = _json_number("random", draw)
     return request
+
+
+def _json_number(field: str, value: float) -> float:
+    """A number JSON can carry to the core (which then checks its range): NaN, infinities and
+    integers beyond a float would otherwise surface as malformed JSON in ``request``."""
+    try:
+        finite = math.isfinite(value)
+    except OverflowError:
+        finite = False
+    if not finite:
+        raise invalid(field, value, "a finite number", kind="out-of-range")
+    return value
 
 
 def _operation_json(operation: Mapping[str, Any]) -> dict[str, Any]:
@@ -406,7 +422,15 @@ def _call(function: str, request: Mapping[str, Any] | str, strategy: Any) -> dic
     if isinstance(request, str):
         if strategy is not None:
             raise invalid("strategy", strategy, "None when the request is given as text")
-        text = request.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+        try:
+            request.encode()
+        except UnicodeEncodeError as err:
+            # Replacing it would change the request (and the ids derived from it), and not
+            # the way other hosts would: reject it like the core rejects an escaped one.
+            raise invalid(
+                "request", request, f"JSON text without lone surrogates (one at index {err.start})"
+            ) from None
+        text = request
     elif isinstance(request, Mapping):
         text = None
     else:

@@ -1,0 +1,178 @@
+"""The on-disk cache of the compiled component, trusted only when it verifies.
+
+Deserializing a compiled artifact runs its machine code as is, so a damaged file must never
+reach wasmtime: one changed byte in its data can change an answer, a zeroed page of code
+crashes the process at every cold start. Each cache file is therefore
+
+    header | artifact
+
+where the header records which component the artifact was compiled from (its real sha256 and
+the file identity it had then) and a keyed BLAKE2b of everything after the digest field. A
+file is used only if the digest matches and the shipped component is still the one it was
+compiled from; otherwise the component is compiled again and the file replaced atomically
+(temporary file + rename, the temporary removed on any failure). Deserializing reads from the
+verified bytes in memory, so the file cannot change between the check and the use.
+
+This module imports no wasmtime code: the loader passes in how to compile, serialize and
+deserialize.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import struct
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+try:  # the C module behind hashlib.blake2b, without hashlib's OpenSSL import (~2 ms)
+    from _blake2 import blake2b
+except ImportError:  # pragma: no cover - CPython always has it
+    from hashlib import blake2b
+
+_MAGIC = b"dc-cwasm\x01\x00\x00\x00"
+# magic, digest, then (covered by the digest) the component's sha256 and the identity of its
+# file when compiled: device, inode, size, mtime_ns, ctime_ns.
+_HEADER = struct.Struct("<12s32s32sQQQQQ")
+_STALE_TEMP_SECONDS = 600
+
+
+def _identity(st: os.stat_result) -> tuple[int, int, int, int, int]:
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+def _digest(key: bytes, covered: bytes | memoryview, artifact: bytes | memoryview) -> bytes:
+    mac = blake2b(covered, key=key[:64], digest_size=32, person=b"durable-core")
+    mac.update(artifact)
+    return mac.digest()
+
+
+def _sha256(data: bytes) -> bytes:
+    import hashlib
+
+    return hashlib.sha256(data).digest()
+
+
+def read_verified(path: Path, key: bytes, wasm: Path) -> memoryview | None:
+    """The artifact in ``path`` if it verifies against ``key`` and ``wasm``; else None."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return None
+    try:
+        st = os.fstat(fd)
+        # Only a regular file this user wrote: another user could plant code to run.
+        if not stat.S_ISREG(st.st_mode) or st.st_uid != os.getuid():
+            return None
+        if st.st_size <= _HEADER.size:
+            return None
+        data = bytearray(st.st_size)
+        view = memoryview(data)
+        with open(fd, "rb", buffering=0, closefd=False) as f:
+            got = 0
+            while got < st.st_size:
+                n = f.readinto(view[got:])
+                if not n:
+                    return None
+                got += n
+            if f.read(1):  # grew while being read
+                return None
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    magic, digest, component_sha, *identity = _HEADER.unpack_from(data)
+    if magic != _MAGIC:
+        return None
+    covered = view[len(_MAGIC) + 32 : _HEADER.size]
+    artifact = view[_HEADER.size :]
+    if _digest(key, covered, artifact) != digest:
+        return None
+    try:
+        current = os.stat(wasm)
+    except OSError:
+        return None
+    if _identity(current) != tuple(identity):
+        # A different file (reinstalled, copied, or swapped beside a stale .sha256): trust it
+        # only if its content is the one compiled.
+        try:
+            if _sha256(wasm.read_bytes()) != component_sha:
+                return None
+        except OSError:
+            return None
+    return artifact
+
+
+def write_atomic(
+    path: Path, key: bytes, wasm_bytes: bytes, wasm_stat: Any, artifact: bytes
+) -> None:
+    """Write header + artifact to ``path`` via a temporary file and a rename. Raises OSError;
+    never leaves the temporary file behind."""
+    covered = _HEADER.pack(_MAGIC, b"", _sha256(wasm_bytes), *_identity(wasm_stat))[
+        len(_MAGIC) + 32 :
+    ]
+    header = _MAGIC + _digest(key, covered, artifact) + covered
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    _remove_stale_temporaries(path.parent)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(header)
+            out.write(artifact)
+        if path.is_dir() and not path.is_symlink():
+            os.rmdir(path)  # an (empty) directory in the way; a full one makes replace fail
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def _remove_stale_temporaries(directory: Path) -> None:
+    """Temporaries of writers that died mid-write (a killed process cannot clean up)."""
+    now = time.time()
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return
+    for entry in entries:
+        if entry.name.startswith(".") and entry.name.endswith(".tmp"):
+            try:
+                if now - entry.stat(follow_symlinks=False).st_mtime > _STALE_TEMP_SECONDS:
+                    os.unlink(entry.path)
+            except OSError:
+                pass
+
+
+def load(
+    cache: Path | None,
+    key: str,
+    wasm: Path,
+    compile_wasm: Callable[[bytes], Any],
+    serialize: Callable[[Any], bytes],
+    deserialize: Callable[[memoryview], Any],
+    errors: tuple[type[BaseException], ...],
+) -> Any:
+    """The compiled component: from a verified cache file, else compiled (and cached)."""
+    if cache is not None:
+        path = cache / f"{key}.cwasm"
+        artifact = read_verified(path, key.encode(), wasm)
+        if artifact is not None:
+            try:
+                return deserialize(artifact)
+            except errors:
+                pass  # verified, yet refused (a wasmtime whose build the key did not catch)
+    wasm_stat = os.stat(wasm)
+    wasm_bytes = wasm.read_bytes()
+    component = compile_wasm(wasm_bytes)
+    if cache is not None:
+        try:
+            write_atomic(path, key.encode(), wasm_bytes, wasm_stat, serialize(component))
+        except OSError:
+            pass  # a read-only or unusable cache costs speed, not correctness
+    return component

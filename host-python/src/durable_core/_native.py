@@ -1,0 +1,472 @@
+"""The component through wasmtime's C library alone (ctypes), without wasmtime-py's modules.
+
+Importing wasmtime-py costs about 25 ms of a cold start (its bindings for the whole C API,
+dataclasses for every type); classifying an error needs a handful of C functions. This module
+declares just those, against the shared library wasmtime-py ships (its layouts are the C API
+of the pinned wasmtime 50.x, checked by the installed distribution's version), and offers:
+compile / serialize / deserialize, instantiate, flat calls (u32, u64, f64, string), and typed
+calls without parameters (their results decoded like wasmtime-py does: records as objects with
+one attribute per field, enums as str). A typed call with parameters needs wasmtime-py's type
+machinery; ``_runtime`` switches to it on the first such call.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import sys
+from collections.abc import Callable, Sequence
+from ctypes import (
+    POINTER,
+    Structure,
+    Union,
+    byref,
+    c_bool,
+    c_char_p,
+    c_double,
+    c_float,
+    c_int8,
+    c_int16,
+    c_int32,
+    c_int64,
+    c_size_t,
+    c_uint8,
+    c_uint16,
+    c_uint32,
+    c_uint64,
+    c_void_p,
+    string_at,
+)
+from pathlib import Path
+from typing import Any
+
+_SUPPORTED_WASMTIME = "wasmtime-50."
+
+
+class NativeUnavailable(Exception):
+    """The shared library is missing or not the pinned version: use wasmtime-py."""
+
+
+class NativeError(Exception):
+    """wasmtime reported an error (a trap, or a component it refused)."""
+
+
+_library: Path | None = None
+
+
+def library_path() -> Path:
+    """wasmtime-py's shared library, found on sys.path without importing wasmtime-py."""
+    global _library
+    if _library is None:
+        _library = _find_library()
+    return _library
+
+
+def _find_library() -> Path:
+    names = {"linux": "_libwasmtime.so", "darwin": "_libwasmtime.dylib", "win32": "_wasmtime.dll"}
+    name = names.get(sys.platform)
+    machine = os.uname().machine if hasattr(os, "uname") else ""
+    machine = {"AMD64": "x86_64", "arm64": "aarch64", "ARM64": "aarch64"}.get(machine, machine)
+    if name is None or machine not in ("x86_64", "aarch64"):
+        raise NativeUnavailable(f"no wasmtime library for {sys.platform}/{machine}")
+    for entry in sys.path:
+        path = Path(entry or ".") / "wasmtime" / f"{sys.platform}-{machine}" / name
+        if path.is_file():
+            try:
+                versions = [n for n in os.listdir(entry or ".") if n.startswith("wasmtime-")]
+            except OSError:
+                versions = []
+            if not any(n.startswith(_SUPPORTED_WASMTIME) for n in versions):
+                raise NativeUnavailable(f"wasmtime beside {path} is not 50.x: {versions}")
+            return path
+    raise NativeUnavailable("wasmtime's shared library is not on sys.path")
+
+
+# --- C API layouts (wasmtime 50 component model) -------------------------------------------
+
+
+class _ByteVec(Structure):
+    _fields_ = [("size", c_size_t), ("data", POINTER(c_uint8))]
+
+
+class _Val(Structure):
+    pass
+
+
+class _RecordEntry(Structure):
+    pass
+
+
+class _MapEntry(Structure):
+    pass
+
+
+class _ValList(Structure):
+    _fields_ = [("size", c_size_t), ("data", POINTER(_Val))]
+
+
+class _ValRecord(Structure):
+    _fields_ = [("size", c_size_t), ("data", POINTER(_RecordEntry))]
+
+
+class _ValFlags(Structure):
+    _fields_ = [("size", c_size_t), ("data", POINTER(_ByteVec))]
+
+
+class _ValMap(Structure):
+    _fields_ = [("size", c_size_t), ("data", POINTER(_MapEntry))]
+
+
+class _ValVariant(Structure):
+    _fields_ = [("discriminant", _ByteVec), ("val", POINTER(_Val))]
+
+
+class _ValResult(Structure):
+    _fields_ = [("is_ok", c_bool), ("val", POINTER(_Val))]
+
+
+class _ValUnion(Union):
+    _fields_ = [
+        ("boolean", c_bool),
+        ("s8", c_int8),
+        ("u8", c_uint8),
+        ("s16", c_int16),
+        ("u16", c_uint16),
+        ("s32", c_int32),
+        ("u32", c_uint32),
+        ("s64", c_int64),
+        ("u64", c_uint64),
+        ("f32", c_float),
+        ("f64", c_double),
+        ("character", c_uint32),
+        ("string", _ByteVec),
+        ("list", _ValList),
+        ("record", _ValRecord),
+        ("tuple", _ValList),
+        ("variant", _ValVariant),
+        ("enumeration", _ByteVec),
+        ("option", POINTER(_Val)),
+        ("result", _ValResult),
+        ("flags", _ValFlags),
+        ("map", _ValMap),
+        ("resource", c_void_p),
+    ]
+
+
+_Val._fields_ = [("kind", c_uint8), ("of", _ValUnion)]
+_RecordEntry._fields_ = [("name", _ByteVec), ("val", _Val)]
+_MapEntry._fields_ = [("key", _Val), ("value", _Val)]
+
+
+class _FuncHead(Structure):
+    _fields_ = [("store_id", c_uint64), ("private1", c_uint32)]
+
+
+class _Func(Structure):
+    _fields_ = [("head", _FuncHead), ("private2", c_uint32), ("private3", c_void_p)]
+
+
+class _Instance(Structure):
+    _fields_ = [("store_id", c_uint64), ("private", c_uint32)]
+
+
+# Value kinds (wasmtime_component_valkind_t).
+_BOOL, _S8, _U8, _S16, _U16, _S32, _U32, _S64, _U64, _F32, _F64, _CHAR, _STRING = range(13)
+_LIST, _RECORD, _TUPLE, _VARIANT, _ENUM, _OPTION, _RESULT, _FLAGS = range(13, 21)
+_SCALARS = {
+    _S8: "s8",
+    _U8: "u8",
+    _S16: "s16",
+    _U16: "u16",
+    _S32: "s32",
+    _U32: "u32",
+    _S64: "s64",
+    _U64: "u64",
+    _F32: "f32",
+    _F64: "f64",
+}
+_FLAT_KINDS = {"u32": _U32, "u64": _U64, "f64": _F64, "string": _STRING}
+
+_P = c_void_p  # opaque handles
+_SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
+    "wasm_engine_new": (_P, []),
+    "wasm_engine_delete": (None, [_P]),
+    "wasm_byte_vec_new": (None, [POINTER(_ByteVec), c_size_t, c_char_p]),
+    "wasm_byte_vec_delete": (None, [POINTER(_ByteVec)]),
+    "wasmtime_error_message": (None, [_P, POINTER(_ByteVec)]),
+    "wasmtime_error_delete": (None, [_P]),
+    "wasmtime_component_new": (_P, [_P, c_char_p, c_size_t, POINTER(_P)]),
+    "wasmtime_component_serialize": (_P, [_P, POINTER(_ByteVec)]),
+    "wasmtime_component_deserialize": (_P, [_P, _P, c_size_t, POINTER(_P)]),
+    "wasmtime_component_delete": (None, [_P]),
+    "wasmtime_store_new": (_P, [_P, _P, _P]),
+    "wasmtime_store_context": (_P, [_P]),
+    "wasmtime_store_delete": (None, [_P]),
+    "wasmtime_component_linker_new": (_P, [_P]),
+    "wasmtime_component_linker_delete": (None, [_P]),
+    "wasmtime_component_linker_instantiate": (_P, [_P, _P, _P, POINTER(_Instance)]),
+    "wasmtime_component_instance_get_export_index": (
+        _P,
+        [POINTER(_Instance), _P, _P, c_char_p, c_size_t],
+    ),
+    "wasmtime_component_export_index_delete": (None, [_P]),
+    "wasmtime_component_instance_get_func": (c_bool, [POINTER(_Instance), _P, _P, POINTER(_Func)]),
+    "wasmtime_component_func_call": (
+        _P,
+        [POINTER(_Func), _P, POINTER(_Val), c_size_t, POINTER(_Val), c_size_t],
+    ),
+    "wasmtime_component_val_delete": (None, [POINTER(_Val)]),
+}
+
+
+class _Lib:
+    def __init__(self, path: Path) -> None:
+        dll = ctypes.CDLL(str(path))
+        for name, (restype, argtypes) in _SIGNATURES.items():
+            fn = getattr(dll, name)
+            fn.restype = restype
+            fn.argtypes = argtypes
+            setattr(self, name, fn)
+
+
+_lib: _Lib | None = None
+
+
+def lib() -> _Lib:
+    global _lib
+    if _lib is None:
+        _lib = _Lib(library_path())
+    return _lib
+
+
+def _error(lib: _Lib, error: int) -> NativeError:
+    message = _ByteVec()
+    lib.wasmtime_error_message(error, byref(message))
+    text = string_at(message.data, message.size).decode("utf-8", "replace")
+    lib.wasm_byte_vec_delete(byref(message))
+    lib.wasmtime_error_delete(error)
+    return NativeError(text)
+
+
+class Engine:
+    def __init__(self) -> None:
+        self.lib = lib()
+        self.ptr = self.lib.wasm_engine_new()
+
+    def __del__(self) -> None:
+        if getattr(self, "ptr", None):
+            self.lib.wasm_engine_delete(self.ptr)
+            self.ptr = None
+
+
+class Component:
+    def __init__(self, engine: Engine, ptr: int) -> None:
+        self.engine = engine  # the engine outlives its components
+        self.ptr = ptr
+
+    @classmethod
+    def compile(cls, engine: Engine, wasm: bytes | bytearray) -> Component:
+        wasm = bytes(wasm)
+        out = _P()
+        error = engine.lib.wasmtime_component_new(engine.ptr, wasm, len(wasm), byref(out))
+        if error:
+            raise _error(engine.lib, error)
+        return cls(engine, out.value)
+
+    @classmethod
+    def deserialize(cls, engine: Engine, artifact: memoryview) -> Component:
+        """From verified bytes in memory (wasmtime copies them into executable memory)."""
+        buffer = (c_uint8 * len(artifact)).from_buffer(artifact)
+        out = _P()
+        error = engine.lib.wasmtime_component_deserialize(
+            engine.ptr, ctypes.addressof(buffer), len(artifact), byref(out)
+        )
+        del buffer  # release the export of the memoryview
+        if error:
+            raise _error(engine.lib, error)
+        return cls(engine, out.value)
+
+    def serialize(self) -> bytes:
+        vec = _ByteVec()
+        error = self.engine.lib.wasmtime_component_serialize(self.ptr, byref(vec))
+        if error:
+            raise _error(self.engine.lib, error)
+        data = string_at(vec.data, vec.size)
+        self.engine.lib.wasm_byte_vec_delete(byref(vec))
+        return data
+
+    def __del__(self) -> None:
+        if getattr(self, "ptr", None):
+            self.engine.lib.wasmtime_component_delete(self.ptr)
+            self.ptr = None
+
+
+class Record:
+    """A WIT record, one attribute per field (named as in WIT), like wasmtime-py's."""
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Record) and vars(self) == vars(other)
+
+    def __repr__(self) -> str:
+        return f"Record({vars(self)!r})"
+
+
+class Variant:
+    def __init__(self, tag: str, payload: Any = None) -> None:
+        self.tag = tag
+        self.payload = payload
+
+    def __repr__(self) -> str:
+        return f"Variant({self.tag!r}, {self.payload!r})"
+
+
+def _text(vec: _ByteVec) -> str:
+    return string_at(vec.data, vec.size).decode()
+
+
+def _decode(val: _Val) -> Any:
+    kind = val.kind
+    of = val.of
+    if kind == _STRING:
+        return _text(of.string)
+    if kind == _ENUM:
+        return _text(of.enumeration)
+    if kind == _BOOL:
+        return bool(of.boolean)
+    if kind in _SCALARS:
+        return getattr(of, _SCALARS[kind])
+    if kind == _CHAR:
+        return chr(of.character)
+    if kind == _RECORD:
+        record = Record()
+        for i in range(of.record.size):
+            entry = of.record.data[i]
+            setattr(record, _text(entry.name), _decode(entry.val))
+        return record
+    if kind in (_LIST, _TUPLE):
+        items = of.list if kind == _LIST else of.tuple
+        values = [_decode(items.data[i]) for i in range(items.size)]
+        return values if kind == _LIST else tuple(values)
+    if kind == _OPTION:
+        return _decode(of.option[0]) if of.option else None
+    if kind == _RESULT:
+        payload = _decode(of.result.val[0]) if of.result.val else None
+        return Variant("ok" if of.result.is_ok else "err", payload)
+    if kind == _VARIANT:
+        payload = _decode(of.variant.val[0]) if of.variant.val else None
+        return Variant(_text(of.variant.discriminant), payload)
+    if kind == _FLAGS:
+        return {_text(of.flags.data[i]) for i in range(of.flags.size)}
+    raise NativeError(f"durable-core returned a value of kind {kind} this host does not read")
+
+
+class Instance:
+    """One store and one instance of the component."""
+
+    def __init__(self, component: Component) -> None:
+        self.component = component
+        lib = self.lib = component.engine.lib
+        self.store = lib.wasmtime_store_new(component.engine.ptr, None, None)
+        self.context = lib.wasmtime_store_context(self.store)
+        self.instance = _Instance()
+        linker = lib.wasmtime_component_linker_new(component.engine.ptr)
+        try:
+            error = lib.wasmtime_component_linker_instantiate(
+                linker, self.context, component.ptr, byref(self.instance)
+            )
+        finally:
+            lib.wasmtime_component_linker_delete(linker)
+        if error:
+            raise _error(lib, error)
+        self._funcs: dict[str, _Func] = {}
+
+    def __del__(self) -> None:
+        if getattr(self, "store", None):
+            self.lib.wasmtime_store_delete(self.store)
+            self.store = None
+
+    def func(self, interface: str, function: str) -> _Func:
+        key = f"{interface}#{function}"
+        func = self._funcs.get(key)
+        if func is None:
+            lib = self.lib
+            parent = lib.wasmtime_component_instance_get_export_index(
+                byref(self.instance), self.context, None, interface.encode(), len(interface)
+            )
+            if not parent:
+                raise LookupError(f"durable-core component does not export {interface}")
+            try:
+                index = lib.wasmtime_component_instance_get_export_index(
+                    byref(self.instance), self.context, parent, function.encode(), len(function)
+                )
+            finally:
+                lib.wasmtime_component_export_index_delete(parent)
+            if not index:
+                raise LookupError(f"durable-core component does not export {key}")
+            func = _Func()
+            try:
+                found = lib.wasmtime_component_instance_get_func(
+                    byref(self.instance), self.context, index, byref(func)
+                )
+            finally:
+                lib.wasmtime_component_export_index_delete(index)
+            if not found:
+                raise LookupError(f"durable-core export {key} is not a function")
+            self._funcs[key] = func
+        return func
+
+    def call_no_args(self, interface: str, function: str) -> Any:
+        """A typed function without parameters; its result decoded."""
+        func = self.func(interface, function)
+        out = _Val()
+        error = self.lib.wasmtime_component_func_call(
+            byref(func), self.context, None, 0, byref(out), 1
+        )
+        if error:
+            raise _error(self.lib, error)
+        try:
+            return _decode(out)
+        finally:
+            self.lib.wasmtime_component_val_delete(byref(out))
+
+    def flat(
+        self, interface: str, function: str, params: Sequence[str], result: str
+    ) -> Callable[..., Any]:
+        """``call(*args)`` for a function of u32/u64/f64/string parameters (strings as UTF-8
+        bytes) and a u32/u64/string result, with one pre-typed argument array reused."""
+        lib = self.lib
+        func_ref = byref(self.func(interface, function))
+        count = len(params)
+        args = (_Val * count)()
+        for slot, kind in zip(args, params, strict=True):
+            slot.kind = _FLAT_KINDS[kind]
+        out = _Val()
+        out_ref = byref(out)
+        context = self.context
+        call_c = lib.wasmtime_component_func_call
+        vec_new = lib.wasm_byte_vec_new
+        vec_delete = lib.wasm_byte_vec_delete
+        strings = [(i, args[i].of) for i, kind in enumerate(params) if kind == "string"]
+        scalars = [(i, args[i].of, kind) for i, kind in enumerate(params) if kind != "string"]
+        string_refs = [byref(args[i].of.string) for i, _ in strings]
+
+        def call(*values: Any) -> Any:
+            for i, union in strings:
+                value = values[i]
+                vec = _ByteVec()
+                vec_new(byref(vec), len(value), value)
+                union.string = vec
+            for i, union, kind in scalars:
+                setattr(union, kind, values[i])
+            error = call_c(func_ref, context, args, count, out_ref, 1)
+            for ref in string_refs:
+                vec_delete(ref)
+            if error:
+                raise _error(lib, error)
+            if result == "string":
+                text = string_at(out.of.string.data, out.of.string.size).decode()
+                vec_delete(byref(out.of.string))
+                return text
+            return getattr(out.of, result)
+
+        return call

@@ -8,8 +8,6 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from wasmtime.component import Record
-
 from ._runtime import runtime
 from ._types import Profile, parse_enum, profile_info
 from .errors import InvalidTypeError, invalid, wrong_type
@@ -164,7 +162,10 @@ def _status(status: object) -> tuple[int, str | None]:
 def _classify_named(
     options: int, status_text: str, code: str | None, message: str | None, profile: object
 ) -> Classification:
-    """The typed path, for a status only text can carry."""
+    """The typed path, for a status only text can carry (it loads wasmtime-py's typed layer,
+    which the packed fast path never needs)."""
+    from wasmtime.component import Record
+
     failure = Record()
     failure.api = "get-state" if options & 1 else "checkpoint"
     failure.status = None

@@ -238,6 +238,7 @@ def measure() -> dict[str, float]:
     durable_core._runtime._runtime = Runtime()  # back to the fast path
     results.update(measure_retry())
     results.update(measure_step())
+    results.update(measure_engine())
     results.update(measure_regex())
     return results
 
@@ -277,26 +278,66 @@ def measure_retry() -> dict[str, float]:
     }
 
 
-class MemoryCheckpoints:
-    """The least a checkpoint service does, in memory: next token, changed operations."""
+class MemoryTransport:
+    """The least a checkpoint service does, in memory: the next token."""
 
     def __init__(self) -> None:
         self.seq = 0
 
-    def checkpoint(self, arn: str, token: str, updates: list[dict]) -> object:
-        from durable_core import CheckpointResult
-
+    def checkpoint(self, arn: str, token: str, updates: list[dict]) -> dict:
         self.seq += 1
-        return CheckpointResult(f"t{self.seq}", [])
+        return {"CheckpointToken": f"t{self.seq}", "NewExecutionState": {"Operations": []}}
 
-    def get_state(self, arn: str, token: str, marker: str | None = None) -> tuple:
-        return [], None
+    def get_state(self, arn: str, token: str, marker: str, max_items: int) -> dict:
+        return {"Operations": []}
+
+
+def measure_engine() -> dict[str, float]:
+    """A first-run STEP invocation on the engine (open, the step with a 100-byte result, its
+    checkpoint, finish, output) against the same number of no-op crossings, and a 100 KB result
+    through step-done against json.dumps of it."""
+    import json
+
+    from durable_core import _runtime
+    from durable_core.invocation import PASS_THROUGH_SERDES, Engine
+
+    arn = "arn:aws:lambda:us-east-1:123456789012:function:f:$LATEST/durable-execution/f/1"
+    event = {"DurableExecutionArn": arn, "CheckpointToken": "t0"}
+    transport = MemoryTransport()
+    small = '"' + "x" * 98 + '"'
+    crossings = 0
+    rt = _runtime.runtime()
+    real = rt.call_flat
+
+    def counting(*args: object) -> object:
+        nonlocal crossings
+        crossings += 1
+        return real(*args)
+
+    def first_run(payload: str = small) -> None:
+        engine = Engine(event, transport, profile="ts", idle_flush_seconds=None)
+        engine.step(0, "charge", lambda attempt: payload, serdes=PASS_THROUGH_SERDES)
+        engine.finish_return('"done"')
+
+    rt.call_flat = counting  # type: ignore[method-assign]
+    first_run()
+    rt.call_flat = real  # type: ignore[method-assign]
+    no_op = lambda: real("invocation#close", ("u32",), "u32", 0)  # noqa: E731
+    big = json.dumps({"rows": ["r" * 90 for _ in range(1000)]})
+    value = json.loads(big)
+    return {
+        "engine_first_run_us": per_call_us(first_run, calls=2_000),
+        "engine_crossings": float(crossings),
+        "no_op_crossing_us": per_call_us(no_op),
+        "engine_100k_us": per_call_us(lambda: first_run(big), calls=300),
+        "engine_small_us": per_call_us(first_run, calls=300),
+        "json_dumps_100k_us": per_call_us(lambda: json.dumps(value), calls=300),
+    }
 
 
 def measure_step() -> dict[str, float]:
-    """Per-call latency of the step phases (one component call each) and run_step's overhead
-    over the user function with an in-memory service."""
-    from durable_core import CheckpointToken, StepCall, retry, run_step, step
+    """Per-call latency of the step phases (one component call each)."""
+    from durable_core import StepCall, retry, step
 
     call = StepCall(
         id=step.operation_id("python", None, 1).id, name="charge", profile="python"
@@ -315,37 +356,6 @@ def measure_step() -> dict[str, float]:
     }
     error = TimeoutError("upstream timed out")
     payload = step.Success('{"total": 42}')
-    service = MemoryCheckpoints()
-    token = CheckpointToken("t0")
-    operations: dict = {}
-    arn = (
-        "arn:aws:lambda:us-east-1:123456789012:function:f:$LATEST/durable-execution/f/1"
-    )
-
-    def first_run() -> object:
-        operations.clear()
-        return run_step(
-            service,
-            execution_arn=arn,
-            checkpoint_token=token,
-            call=call,
-            fn=lambda attempt: {"total": 42},
-            operations=operations,
-            strategy=strategy,
-        )
-
-    replayed = {call.id: succeeded}
-
-    def replay() -> object:
-        return run_step(
-            service,
-            execution_arn=arn,
-            checkpoint_token=token,
-            call=call,
-            fn=lambda attempt: {"total": 42},
-            operations=replayed,
-            strategy=strategy,
-        )
 
     return {
         "step_begin_first_us": per_call_us(
@@ -360,8 +370,6 @@ def measure_step() -> dict[str, float]:
         "step_complete_retry_us": per_call_us(
             lambda: step.complete(call, 1, error, now_ms=now, strategy=strategy)
         ),
-        "run_step_first_run_us": per_call_us(first_run, calls=5_000),
-        "run_step_replay_us": per_call_us(replay, calls=5_000),
     }
 
 
@@ -453,14 +461,17 @@ def table(r: dict[str, float]) -> str:
             "",
         ),
         (
-            "run_step, first run (in-memory service)",
-            f"{r['run_step_first_run_us']:.2f} us",
-            "",
+            "engine: first-run STEP invocation (100-byte result, in-memory service)",
+            f"{r['engine_first_run_us']:.2f} us = {r['engine_first_run_us'] / (r['engine_crossings'] * r['no_op_crossing_us']):.1f}x "
+            f"{r['engine_crossings']:.0f} no-op crossings ({r['no_op_crossing_us']:.2f} us each)",
+            "<= 3x",
         ),
         (
-            "run_step, replay (in-memory service)",
-            f"{r['run_step_replay_us']:.2f} us",
-            "",
+            "engine: the same with a 100 KB result, over the 100-byte one",
+            f"+{r['engine_100k_us'] - r['engine_small_us']:.1f} us = "
+            f"{(r['engine_100k_us'] - r['engine_small_us']) / r['json_dumps_100k_us']:.2f}x json.dumps of it "
+            f"({r['json_dumps_100k_us']:.1f} us)",
+            "<= 1.5x",
         ),
         (
             "retry decision on a 1 MB message, literal regex `zzz`",

@@ -443,8 +443,10 @@ impl wit_invocation::Guest for Component {
                 let mut all = r.borrow_mut();
                 all.next = all.next.wrapping_add(1).max(1);
                 let handle = all.next;
+                let mut w = crate::json::Writer::new(false);
+                w.value(&crate::invocation::api::input_json(&invocation));
                 all.open.insert(handle, invocation);
-                format!("{{\"handle\":{handle}}}")
+                format!("{{\"handle\":{handle},\"info\":{}}}", w.finish())
             }),
         }
     }

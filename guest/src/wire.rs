@@ -356,15 +356,22 @@ impl Payload {
     /// literal, ASCII-escaped for Python, UTF-8 for JS.
     pub fn held(profile: Profile, text: &str) -> Payload {
         let ascii_only = profile == Profile::Python;
-        let size = 2 + text
-            .chars()
-            .map(|c| match c {
-                '"' | '\\' | '\n' | '\r' | '\t' | '\u{8}' | '\u{c}' => 2,
-                c if (c as u32) < 0x20 => 6,
-                c if ascii_only && (c as u32) >= 0x7f => 6 * c.len_utf16(),
-                c => c.len_utf8(),
-            })
-            .sum::<usize>();
+        // One pass over the bytes: the quotes, one byte per plain byte, and the escapes' extra.
+        let mut size = 2 + text.len();
+        for &b in text.as_bytes() {
+            size += match b {
+                b'"' | b'\\' | b'\n' | b'\r' | b'\t' | 0x08 | 0x0c => 1,
+                0..=0x1f => 5,
+                // json.dumps(ensure_ascii=True): DEL becomes \u007f; a character above it
+                // becomes one \uXXXX (two for a 4-byte character, a surrogate pair) in place of
+                // its UTF-8 bytes, counted here at its lead byte.
+                0x7f if ascii_only => 5,
+                0xc0..=0xdf if ascii_only => 6 - 2,
+                0xe0..=0xef if ascii_only => 6 - 3,
+                0xf0..=0xff if ascii_only => 12 - 4,
+                _ => 0,
+            };
+        }
         Payload::Held { size }
     }
 }
@@ -584,4 +591,33 @@ fn text(json: &Json, key: &str, field: &str) -> Result<Option<String>, CoreError
 
 fn wrong(field: &str, value: &Json, expected: &str) -> CoreError {
     CoreError::invalid(field, value.type_name(), &format!("expected {expected}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_held_payload_is_measured_as_the_profile_writes_it() {
+        let samples = [
+            "",
+            "plain",
+            "\"quoted\\\\\"",
+            "tab\tnew\nline\r\u{1}\u{1f}\u{7f}",
+            "é中😀 mixed",
+            &"x".repeat(1000),
+        ];
+        for profile in Profile::ALL {
+            for text in samples {
+                let mut w = Writer::new(profile == Profile::Python);
+                w.string(text);
+                let written = w.finish().len();
+                assert_eq!(
+                    Payload::held(profile, text),
+                    Payload::Held { size: written },
+                    "{profile:?} {text:?}"
+                );
+            }
+        }
+    }
 }

@@ -46,7 +46,10 @@ export function createDurableExecutionClient(lambda, { profile = 'unified', comm
   const call = async (api, name, input) => {
     let Command;
     try {
-      loaded ??= import('@aws-sdk/client-lambda');
+      // The .catch also tells bundlers the package may be absent at bundle time.
+      loaded ??= import('@aws-sdk/client-lambda').catch((error) => {
+        throw new Error(`@aws-sdk/client-lambda could not be imported (${error?.message ?? error}); install it, or pass options.commands`, { cause: error });
+      });
       Command = (await loaded)[name];
     } catch (cause) {
       loaded = undefined;
@@ -56,7 +59,10 @@ export function createDurableExecutionClient(lambda, { profile = 'unified', comm
       return await lambda.send(new Command(input));
     } catch (cause) {
       const classification = classifyError(cause, { api, profile });
-      sdk ??= import('@aws/durable-execution-sdk-js');
+      sdk ??= import('@aws/durable-execution-sdk-js').catch((error) => {
+        sdk = undefined;
+        throw new Error(`@aws/durable-execution-sdk-js could not be imported (${error?.message ?? error})`, { cause: error });
+      });
       const { DurableExecutionClientError, DurableExecutionClientErrorScope } = await sdk;
       const error = new DurableExecutionClientError(cause?.message ?? String(cause), {
         scope: DurableExecutionClientErrorScope[classification.category],

@@ -81,8 +81,11 @@ export class Engine {
     }
     const engine = new Engine(envelope, transport, profile, clock, random);
     engine.#idleFlush = idleFlush;
-    await engine.pump();
-    const info = engine.#call({ call: 'input' });
+    let info = engine.#openInfo;
+    if (info.loading) {
+      await engine.pump();
+      info = engine.#call({ call: 'input' });
+    }
     engine.inputText = info.input;
     engine.replaying = info.replaying;
     engine.stopped = info.stopped;
@@ -96,6 +99,8 @@ export class Engine {
   #inFlight = null;
   #running = new Set();
   #idleFlush = true;
+  #openInfo;
+  #persisted = 0;
 
   constructor(envelope, transport, profile, clock, random) {
     this.profile = profile;
@@ -118,6 +123,7 @@ export class Engine {
     }
     if (opened.error !== undefined) throw coreError(opened.error);
     this.#handle = opened.handle;
+    this.#openInfo = opened.info;
     this.#generation = live.generation;
   }
 
@@ -154,19 +160,25 @@ export class Engine {
 
   /** Makes the service calls the core asks for until `target` is stored (undefined: until none is due). */
   async pump(target) {
+    const request = target === undefined ? { call: 'next-io' } : { call: 'next-io', until: target };
     for (let i = 0; i < PUMP_LIMIT; i++) {
-      if (target !== undefined && this.#call({ call: 'persisted' }).persisted >= target) return;
+      if (target !== undefined && this.#persisted >= target) return;
       if (this.#inFlight) {
         await this.#inFlight;
         continue;
       }
-      const io = this.#call({ call: 'next-io' });
+      const io = this.#call(request);
+      this.#persisted = io.persisted;
       if (io.io === null) return;
+      let stopped = false;
       this.#inFlight = this.#perform(io).then((result) => {
         this.#inFlight = null;
-        this.#call({ call: 'io-done', ...result });
+        const done = this.#call({ call: 'io-done', ...result });
+        this.#persisted = done.persisted;
+        stopped = done.stopped;
       });
       await this.#inFlight;
+      if (stopped) return;
     }
     throw new DurableCoreError('the service calls never ended', { kind: 'contract' });
   }

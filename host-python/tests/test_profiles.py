@@ -2,11 +2,12 @@
 and answer exactly as their aliases do; unknown releases are a ValueError naming the field."""
 
 import pytest
-from step_memory import MemoryService, client_error
+from botocore.exceptions import ClientError
 
 import durable_core
-from durable_core import CheckpointFailed, CheckpointToken, StepCall, retry, run_step, step
+from durable_core import StepCall, retry, step
 from durable_core._types import parse_profile
+from durable_core.invocation import Engine, InvocationFailed
 
 ARN = "arn:aws:lambda:us-east-1:123456789012:function:f:$LATEST/durable-execution/f/1"
 PAIRS = [("python", "python@3.0.0"), ("ts", "ts@2.4.0")]
@@ -35,30 +36,42 @@ def test_step_calls_agree(alias, release):
     assert by_release == by_alias
 
 
-@pytest.mark.parametrize(("alias", "release"), PAIRS)
-def test_run_step_classifies_checkpoint_failures_alike(alias, release):
-    outcomes = []
-    for profile in (alias, release):
-        service = MemoryService()
-        service.fail_next = client_error(
-            400,
-            "InvalidParameterValueException",
-            "Invalid checkpoint token: superseded",
+class FailingTransport:
+    """Every checkpoint fails with the service's stale-token error."""
+
+    def checkpoint(self, arn, token, updates):
+        raise ClientError(
+            {
+                "Error": {
+                    "Code": "InvalidParameterValueException",
+                    "Message": "Invalid checkpoint token: superseded",
+                },
+                "ResponseMetadata": {"HTTPStatusCode": 400},
+            },
             "CheckpointDurableExecution",
         )
-        with pytest.raises(CheckpointFailed) as failed:
-            run_step(
-                service,
-                execution_arn=ARN,
-                checkpoint_token=CheckpointToken(service.token),
-                call=StepCall(id="op-1", name="charge"),
-                fn=lambda attempt: 1,
-                profile=profile,
-                clock=service.clock,
-                random=0.5,
-            )
-        outcomes.append((failed.value.category, failed.value.rule))
+
+    def get_state(self, arn, token, marker, max_items):
+        raise AssertionError("no state to fetch")
+
+
+@pytest.mark.parametrize(("alias", "release"), PAIRS)
+def test_the_engine_classifies_checkpoint_failures_alike(alias, release):
+    outcomes = []
+    for profile in (alias, release):
+        event = {"DurableExecutionArn": ARN, "CheckpointToken": "t0"}
+        engine = Engine(event, FailingTransport(), profile=profile, random=lambda: 0.5)
+        try:
+            engine.step(0, "charge", lambda attempt: "1", semantics="AT_MOST_ONCE_PER_RETRY")
+        except BaseException:  # the stopped invocation unwinds the handler
+            pass
+        try:
+            outcomes.append(("FAILED", engine.finish_stopped()))
+        except InvocationFailed as failed:
+            outcomes.append(("INVOCATION", failed.rule))
     assert outcomes[0] == outcomes[1]
+    # The service's spelling is a stale token to Python 3.0.0; JS 2.4.0 fails the execution.
+    assert outcomes[0][0] == ("INVOCATION" if alias == "python" else "FAILED")
 
 
 def test_aws_adapter_accepts_a_release_name():

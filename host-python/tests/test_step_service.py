@@ -1,4 +1,4 @@
-"""LambdaServiceClient: the request shapes botocore's lambda model accepts, and the responses
+"""LambdaTransport: the request shapes botocore's lambda model accepts, and the responses
 turned into the service's JSON shape. Requests are checked against botocore's lambda model
 (the Stubber alone does not validate parameters)."""
 
@@ -11,8 +11,8 @@ from botocore.exceptions import ParamValidationError
 from botocore.stub import Stubber
 from botocore.validate import validate_parameters
 
-from durable_core import CheckpointResult, StepCall, step
-from durable_core.service import LambdaServiceClient, to_request_update
+from durable_core import StepCall, step
+from durable_core.service import LambdaTransport, to_request_update
 
 ARN = "arn:aws:lambda:us-east-1:123456789012:function:f:$LATEST/durable-execution/f/1"
 WHEN = datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=UTC)
@@ -65,25 +65,27 @@ def test_checkpoint_sends_the_core_updates_as_the_model_shape(lambda_client):
         },
         {"DurableExecutionArn": ARN, "CheckpointToken": "tok", "Updates": updates},
     )
-    result = LambdaServiceClient(client).checkpoint(ARN, "tok", updates)
+    result = LambdaTransport(client).checkpoint(ARN, "tok", updates)
     validate(
         client,
         "CheckpointDurableExecution",
         {"DurableExecutionArn": ARN, "CheckpointToken": "tok", "Updates": updates},
     )
-    assert result == CheckpointResult(
-        token="next",
-        operations=[
-            {
-                "Id": "op-1",
-                "Type": "STEP",
-                "Status": "PENDING",
-                "StartTimestamp": WHEN_MS,
-                "StepDetails": {"Attempt": 1, "NextAttemptTimestamp": WHEN_MS},
-            }
-        ],
-        next_marker=None,
-    )
+    assert result == {
+        "CheckpointToken": "next",
+        "NewExecutionState": {
+            "Operations": [
+                {
+                    "Id": "op-1",
+                    "Type": "STEP",
+                    "Status": "PENDING",
+                    "StartTimestamp": WHEN_MS,
+                    "StepDetails": {"Attempt": 1, "NextAttemptTimestamp": WHEN_MS},
+                }
+            ],
+            "NextMarker": "",
+        },
+    }
     stubber.assert_no_pending_responses()
 
 
@@ -95,28 +97,13 @@ def test_get_state_pages_with_marker_and_max_items(lambda_client):
             "Operations": [{"Id": "a", "Type": "STEP", "Status": "READY", "StartTimestamp": WHEN}],
             "NextMarker": "m2",
         },
-        {"DurableExecutionArn": ARN, "CheckpointToken": "tok", "MaxItems": 1000},
+        {"DurableExecutionArn": ARN, "CheckpointToken": "tok", "MaxItems": 1000, "Marker": "m1"},
     )
-    stubber.add_response(
-        "get_durable_execution_state",
-        {"Operations": []},
-        {"DurableExecutionArn": ARN, "CheckpointToken": "tok", "MaxItems": 1000, "Marker": "m2"},
-    )
-    service = LambdaServiceClient(client)
-    ops, marker = service.get_state(ARN, "tok")
-    assert ops == [{"Id": "a", "Type": "STEP", "Status": "READY", "StartTimestamp": WHEN_MS}]
-    assert marker == "m2"
-    assert service.get_state(ARN, "tok", marker) == ([], None)
-
-
-def test_client_token_is_passed_when_given(lambda_client):
-    client, stubber = lambda_client
-    stubber.add_response(
-        "checkpoint_durable_execution",
-        {"CheckpointToken": "n", "NewExecutionState": {"Operations": []}},
-        {"DurableExecutionArn": ARN, "CheckpointToken": "t", "Updates": [], "ClientToken": "c1"},
-    )
-    assert LambdaServiceClient(client).checkpoint(ARN, "t", [], client_token="c1").token == "n"
+    page = LambdaTransport(client).get_state(ARN, "tok", "m1", 1000)
+    assert page == {
+        "Operations": [{"Id": "a", "Type": "STEP", "Status": "READY", "StartTimestamp": WHEN_MS}],
+        "NextMarker": "m2",
+    }
 
 
 def test_service_errors_surface_as_botocore_raises_them(lambda_client):
@@ -128,7 +115,7 @@ def test_service_errors_surface_as_botocore_raises_them(lambda_client):
         http_status_code=400,
     )
     with pytest.raises(client.exceptions.InvalidParameterValueException):
-        LambdaServiceClient(client).checkpoint(ARN, "t", [])
+        LambdaTransport(client).checkpoint(ARN, "t", [])
 
 
 def test_unknown_update_members_are_rejected_naming_the_member():
@@ -155,9 +142,4 @@ def test_the_model_check_would_catch_a_wrong_shape(lambda_client):
 
 def test_constructor_checks():
     with pytest.raises(TypeError, match="lambda_client"):
-        LambdaServiceClient(object())
-    client = botocore.session.get_session().create_client(
-        "lambda", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="y"
-    )
-    with pytest.raises(ValueError, match="max_items"):
-        LambdaServiceClient(client, max_items=5000)
+        LambdaTransport(object())

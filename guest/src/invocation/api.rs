@@ -67,13 +67,20 @@ pub fn call_json(
 ) -> String {
     // The checkpoint request is written as text, its updates spliced byte for byte.
     if request == r#"{"call":"next-io"}"# {
-        return io_json(inv);
+        return io_json(inv, None);
     }
     let mut run = || -> Result<Json, CoreError> {
         let req = json::parse("request", request)?;
         let name = match req.field("call") {
             Some(Json::String(s)) if s == "next-io" => {
-                return Ok(Json::String(NEXT_IO.to_string()))
+                let until = match req.field("until") {
+                    None => None,
+                    Some(_) => Some(index(&req, "until")? as u64),
+                };
+                return Ok(Json::Array(vec![
+                    Json::String(NEXT_IO.to_string()),
+                    until.map_or(Json::Null, number),
+                ]));
             }
             Some(Json::String(s)) => s.as_str(),
             Some(other) => {
@@ -98,12 +105,7 @@ pub fn call_json(
         };
         match name {
             "io-done" => io_done(inv, &req),
-            "input" => Ok(object(vec![
-                ("input", Json::String(inv.input())),
-                ("replaying", Json::Bool(inv.replaying_at_start())),
-                ("loading", Json::Bool(inv.loading())),
-                ("stopped", Json::Bool(inv.verdict().is_some())),
-            ])),
+            "input" => Ok(input_json(inv)),
             "step" => {
                 let call = call(&req)?;
                 let strategy = strategy(&req, inv, lookup)?;
@@ -173,8 +175,14 @@ pub fn call_json(
     };
     let mut w = Writer::new(false);
     match run() {
-        // Spelled another way (spaces, more keys): the same call.
-        Ok(Json::String(s)) if s == NEXT_IO => return io_json(inv),
+        // Spelled another way, or with `until`: the same call.
+        Ok(Json::Array(marker)) if marker.first() == Some(&Json::String(NEXT_IO.to_string())) => {
+            let until = match marker.get(1) {
+                Some(Json::Number(n)) => Some(*n as u64),
+                _ => None,
+            };
+            return io_json(inv, until);
+        }
         Ok(v) => w.value(&v),
         Err(e) => w.value(&core_error_json(e)),
     }
@@ -191,17 +199,35 @@ pub fn render_error(e: CoreError) -> String {
     w.finish()
 }
 
-fn io_json(inv: &mut Invocation) -> String {
+/// What `input` answers (and `open`, beside the handle): the user's input as JSON text, whether
+/// the invocation starts by replaying, whether state pages are still to be fetched (then ask
+/// again after pumping) and whether it already stopped.
+pub fn input_json(inv: &Invocation) -> Json {
+    object(vec![
+        ("input", Json::String(inv.input())),
+        ("replaying", Json::Bool(inv.replaying_at_start())),
+        ("loading", Json::Bool(inv.loading())),
+        ("stopped", Json::Bool(inv.verdict().is_some())),
+    ])
+}
+
+/// `until`: nothing is due once updates up to that sequence number are stored.
+fn io_json(inv: &mut Invocation, until: Option<u64>) -> String {
     let mut w = Writer::new(false);
     let arn = Json::String(inv.arn.clone());
+    let persisted = inv.persisted();
+    if until.is_some_and(|u| persisted >= u) {
+        return format!("{{\"io\":null,\"persisted\":{persisted}}}");
+    }
     match inv.next_io() {
-        None => w.raw("{\"io\":null}"),
+        None => w.raw(&format!("{{\"io\":null,\"persisted\":{persisted}}}")),
         Some(Io::GetState { token, marker }) => w.value(&object(vec![
             ("io", string("get-state")),
             ("arn", arn),
             ("token", Json::String(token)),
             ("marker", Json::String(marker)),
             ("max_items", number(u64::from(PAGE_SIZE))),
+            ("persisted", number(persisted)),
         ])),
         Some(Io::Checkpoint {
             token,
@@ -227,7 +253,7 @@ fn io_json(inv: &mut Invocation) -> String {
                 }
                 w.raw(&format!("[{index},{seq}]"));
             }
-            w.raw("]}");
+            w.raw(&format!("],\"persisted\":{persisted}}}"));
         }
     }
     w.finish()

@@ -15,49 +15,24 @@ from .classify import Api, Category, Classification, classify_api_error, classif
 from .errors import ComponentTrapError, DurableCoreError, InvalidInputError, InvalidTypeError
 
 if TYPE_CHECKING:
-    from . import aws, retry, step
-    from .driver import (
-        CheckpointClient,
-        CheckpointFailed,
-        CheckpointResult,
-        CheckpointToken,
-        FailExecutionError,
-        Invocation,
-        NonDeterministicError,
-        StepError,
-        StepSerdesError,
-        SuspendExecution,
-        run_step,
-    )
+    from . import aws, invocation, retry, sdk, step
+    from .invocation import Engine, InvocationFailed, OperationError
     from .step import Semantics, StepCall
 
-# The step and retry APIs (and the SDK adapters) are loaded on first use: their dataclasses
-# cost milliseconds of import, which a host that only classifies errors should not pay at
-# cold start.
+# The step, retry and invocation APIs (and the SDK adapters) are loaded on first use: their
+# dataclasses cost milliseconds of import, which a host that only classifies errors should not
+# pay at cold start.
 _LAZY = {
-    **dict.fromkeys(
-        (
-            "CheckpointClient",
-            "CheckpointFailed",
-            "CheckpointResult",
-            "CheckpointToken",
-            "FailExecutionError",
-            "Invocation",
-            "NonDeterministicError",
-            "StepError",
-            "StepSerdesError",
-            "SuspendExecution",
-            "run_step",
-        ),
-        "driver",
-    ),
+    "Engine": "invocation",
+    "InvocationFailed": "invocation",
+    "OperationError": "invocation",
     "Semantics": "step",
     "StepCall": "step",
 }
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("aws", "retry", "step"):
+    if name in ("aws", "invocation", "retry", "sdk", "step"):
         return import_module(f".{name}", __name__)
     module = _LAZY.get(name)
     if module is None:
@@ -84,33 +59,27 @@ def core_info() -> CoreInfo:
 __all__ = [
     "Api",
     "Category",
-    "CheckpointClient",
-    "CheckpointFailed",
-    "CheckpointResult",
-    "CheckpointToken",
     "Classification",
     "ComponentTrapError",
     "CoreInfo",
     "DurableCoreError",
-    "FailExecutionError",
+    "Engine",
     "InvalidInputError",
     "InvalidTypeError",
-    "Invocation",
-    "NonDeterministicError",
+    "InvocationFailed",
+    "OperationError",
     "Profile",
     "ProfileInfo",
     "Semantics",
     "StepCall",
-    "StepError",
-    "StepSerdesError",
-    "SuspendExecution",
     "aws",
     "classify_api_error",
     "classify_exception",
     "core_info",
+    "invocation",
     "profiles",
     "retry",
     "rules",
-    "run_step",
+    "sdk",
     "step",
 ]

@@ -92,6 +92,8 @@ class SerDes:
 
 
 JSON = SerDes(json.dumps, json.loads)
+PASS_THROUGH_SERDES = SerDes(lambda value: value, lambda text: text)
+"""The value is already the payload string (tests, benchmarks, hosts that serialize themselves)."""
 
 
 class Engine:
@@ -137,9 +139,12 @@ class Engine:
         if "error" in opened:
             _raise_core_error(opened["error"])
         self._handle: int = opened["handle"]
+        self._persisted = 0
         self.arn: str = envelope["DurableExecutionArn"]
-        self.pump()
-        info = self._call({"call": "input"})
+        info = opened["info"]
+        if info["loading"]:
+            self.pump()
+            info = self._call({"call": "input"})
         self.input_text: str = info["input"]
         self.replaying: bool = info["replaying"]
         self.stopped: bool = info["stopped"]
@@ -197,15 +202,21 @@ class Engine:
     def pump(self, target: int | None = None) -> None:
         """Make the service calls the core asks for until ``target`` is stored (None: until
         nothing is due). One call at a time, whichever thread pumps."""
+        if target is not None and self._persisted >= target:
+            return
+        request: dict[str, Any] = {"call": "next-io"}
+        if target is not None:
+            request["until"] = target
         with self._io:
             for _ in range(_PUMP_LIMIT):
-                if target is not None:
-                    if self._call({"call": "persisted"})["persisted"] >= target:
-                        return
-                io = self._call({"call": "next-io"})
+                io = self._call(request)
+                self._persisted = io["persisted"]
                 if io["io"] is None:
                     return
-                self._call({"call": "io-done", **self._perform(io)})
+                done = self._call({"call": "io-done", **self._perform(io)})
+                self._persisted = done["persisted"]
+                if done["stopped"] or (target is not None and self._persisted >= target):
+                    return
             raise RuntimeError("the service calls never ended")
 
     def _perform(self, io: dict[str, Any]) -> dict[str, Any]:
@@ -425,4 +436,3 @@ def failure_of(error: BaseException) -> dict[str, Any]:
         )
         return failure._json()
     return Failure.from_exception(error)._json()
-

@@ -1,13 +1,13 @@
-"""The checkpoint client for the real service API, over a boto3/botocore ``lambda`` client.
+"""The invocation engine's transport for the real service API, over a botocore ``lambda`` client.
 
     import boto3
-    from durable_core.service import LambdaServiceClient
-    client = LambdaServiceClient(boto3.client("lambda"))
+    from durable_core.service import LambdaTransport
+    engine = Engine(event, LambdaTransport(boto3.client("lambda")), profile="python")
 
 Updates go out as CheckpointDurableExecution ``Updates`` (the core writes them in the service
-shape already); operations come back with botocore's datetimes turned into epoch
-milliseconds, the shape of the invocation input, which is what the core reads. Errors are
-left as botocore raises them, for ``durable_core.classify`` to judge.
+shape already); responses come back with botocore's datetimes turned into epoch milliseconds,
+the shape of the invocation input, which is what the core reads. Errors are left as botocore
+raises them, for the core to classify.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from .driver import CheckpointResult
 from .errors import invalid, wrong_type
 from .step import epoch_ms
 
@@ -38,63 +37,6 @@ _UPDATE_MEMBERS = frozenset(
         "ChainedInvokeOptions",
     )
 )
-MAX_ITEMS = 1000
-"""GetDurableExecutionState page size; both SDKs ask for 1000, the service maximum."""
-
-
-class LambdaServiceClient:
-    """``CheckpointClient`` for CheckpointDurableExecution / GetDurableExecutionState."""
-
-    def __init__(self, lambda_client: Any, *, max_items: int = MAX_ITEMS) -> None:
-        for method in ("checkpoint_durable_execution", "get_durable_execution_state"):
-            if not callable(getattr(lambda_client, method, None)):
-                raise wrong_type(
-                    "lambda_client", lambda_client, f"a botocore lambda client (no {method})"
-                )
-        if type(max_items) is not int or not 1 <= max_items <= MAX_ITEMS:
-            raise invalid("max_items", max_items, f"a whole number 1..{MAX_ITEMS}")
-        self._client = lambda_client
-        self._max_items = max_items
-
-    def checkpoint(
-        self,
-        execution_arn: str,
-        checkpoint_token: str,
-        updates: list[dict[str, Any]],
-        *,
-        client_token: str | None = None,
-    ) -> CheckpointResult:
-        """One CheckpointDurableExecution call; ``client_token`` is the optional idempotency
-        token (15-minute window)."""
-        request: dict[str, Any] = {
-            "DurableExecutionArn": execution_arn,
-            "CheckpointToken": checkpoint_token,
-            "Updates": [to_request_update(u) for u in updates],
-        }
-        if client_token is not None:
-            request["ClientToken"] = client_token
-        response = self._client.checkpoint_durable_execution(**request)
-        state = response.get("NewExecutionState") or {}
-        return CheckpointResult(
-            token=response.get("CheckpointToken"),
-            operations=[to_wire(op) for op in state.get("Operations") or ()],
-            next_marker=state.get("NextMarker") or None,
-        )
-
-    def get_state(
-        self, execution_arn: str, checkpoint_token: str, marker: str | None = None
-    ) -> tuple[list[dict[str, Any]], str | None]:
-        """One page of GetDurableExecutionState: the operations and the next marker."""
-        request: dict[str, Any] = {
-            "DurableExecutionArn": execution_arn,
-            "CheckpointToken": checkpoint_token,
-            "MaxItems": self._max_items,
-        }
-        if marker:
-            request["Marker"] = marker
-        response = self._client.get_durable_execution_state(**request)
-        operations = [to_wire(op) for op in response.get("Operations") or ()]
-        return operations, response.get("NextMarker") or None
 
 
 class LambdaTransport:

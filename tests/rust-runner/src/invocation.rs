@@ -246,7 +246,11 @@ impl Host {
                     .unwrap_or(json!([]));
                 json!({"call": "io-done", "ok": {"CheckpointToken": token, "NewExecutionState": {"Operations": ops}}})
             };
-            self.call(done, None)?;
+            let done = self.call(done, None)?;
+            let persisted = done.get("persisted").and_then(Value::as_u64).unwrap_or(0);
+            if done.get("stopped") == Some(&Value::Bool(true)) || persisted >= target {
+                return Ok(());
+            }
         }
         Err("the service calls never ended".to_string())
     }
@@ -456,10 +460,16 @@ fn client_failure(fail: &Value, api: &str, python: bool) -> Value {
         return json!({"status": null, "message": text("message"), "text": text("message")});
     };
     let (code, message) = if python {
-        (text("code").unwrap_or_else(|| status.to_string()), text("message").unwrap_or_default())
+        (
+            text("code").unwrap_or_else(|| status.to_string()),
+            text("message").unwrap_or_default(),
+        )
     } else {
         let code = text("code").unwrap_or_else(|| "UnknownError".to_string());
-        (code, text("message").unwrap_or_else(|| "UnknownError".to_string()))
+        (
+            code,
+            text("message").unwrap_or_else(|| "UnknownError".to_string()),
+        )
     };
     let operation = if api == "checkpoint" {
         "CheckpointDurableExecution"

@@ -130,7 +130,7 @@ def run(case_input: dict[str, Any]) -> dict[str, Any]:
             profile=profile,
             clock=lambda: now_ms / 1000.0,
             random=lambda: draw,
-            idle_flush_seconds=None,  # calls as the SDK makes them for functions that return at once
+            idle_flush_seconds=None,  # the calls the SDK makes for functions that return at once
         )
     except InvocationFailed as failed:
         return {

@@ -1,7 +1,7 @@
-// The checkpoint client for the real service API, over an AWS SDK v3 Lambda client.
+// The invocation engine's transport for the real service API, over an AWS SDK v3 Lambda client.
 //
 //   import { LambdaClient } from '@aws-sdk/client-lambda';
-//   const client = new LambdaServiceClient(new LambdaClient({}));
+//   const engine = await Engine.open(event, new LambdaTransport(new LambdaClient({})), { profile: 'ts' });
 //
 // Updates go out as CheckpointDurableExecution `Updates` (the core writes them in the service
 // shape already); operations come back with the SDK's Dates turned into epoch milliseconds, the
@@ -98,59 +98,6 @@ function bindCalls(lambda, commands) {
     checkpoint: async (input) => lambda.send(new (await command('CheckpointDurableExecutionCommand'))(input)),
     getState: async (input) => lambda.send(new (await command('GetDurableExecutionStateCommand'))(input)),
   };
-}
-
-/** A checkpoint client (for runStep) for CheckpointDurableExecution / GetDurableExecutionState. */
-export class LambdaServiceClient {
-  #checkpoint;
-  #getState;
-  #maxItems;
-
-  /**
-   * `lambda`: an AWS SDK v3 `Lambda` (aggregated client, whose methods are used) or `LambdaClient`
-   * (bare client: `send` with the command classes from `options.commands`, or else from
-   * `@aws-sdk/client-lambda`, imported on first use).
-   */
-  constructor(lambda, { commands, maxItems = MAX_ITEMS } = {}) {
-    if (!(Number.isInteger(maxItems) && maxItems >= 1 && maxItems <= MAX_ITEMS)) {
-      throw typeof maxItems === 'number'
-        ? badValue('maxItems', maxItems, `a whole number 1..${MAX_ITEMS}`, 'out-of-range')
-        : wrongType('maxItems', maxItems, `a whole number 1..${MAX_ITEMS}`);
-    }
-    this.#maxItems = maxItems;
-    const calls = bindCalls(lambda, commands);
-    this.#checkpoint = calls.checkpoint;
-    this.#getState = calls.getState;
-  }
-
-  /**
-   * One CheckpointDurableExecution call: `{token, operations, nextMarker}`. `clientToken` is the
-   * optional idempotency token (15-minute window).
-   */
-  async checkpoint(executionArn, checkpointToken, updates, { clientToken } = {}) {
-    if (!Array.isArray(updates)) throw wrongType('updates', updates, 'a list of OperationUpdates');
-    const input = {
-      DurableExecutionArn: executionArn,
-      CheckpointToken: checkpointToken,
-      Updates: updates.map(toRequestUpdate),
-    };
-    if (clientToken !== undefined) input.ClientToken = clientToken;
-    const response = await this.#checkpoint(input);
-    const state = response?.NewExecutionState ?? {};
-    return {
-      token: response?.CheckpointToken,
-      operations: (state.Operations ?? []).map(toWire),
-      nextMarker: state.NextMarker || undefined,
-    };
-  }
-
-  /** One page of GetDurableExecutionState: `{operations, nextMarker}`. */
-  async getState(executionArn, checkpointToken, marker) {
-    const input = { DurableExecutionArn: executionArn, CheckpointToken: checkpointToken, MaxItems: this.#maxItems };
-    if (marker) input.Marker = marker;
-    const response = await this.#getState(input);
-    return { operations: (response?.Operations ?? []).map(toWire), nextMarker: response?.NextMarker || undefined };
-  }
 }
 
 /**

@@ -1,9 +1,9 @@
-// Types of `durable-core/step`: the step state machine, the runStep driver and the service client.
+// Types of `durable-core/step`: the step state machine, the invocation engine and its Lambda transport.
 // A subpath of its own, so that classify/retry users do not load (or type-check) it.
 
 import type { Api, Category, Classification, CoreErrorFields, DurableCoreError, ProfileName, RuleId, Strategy } from './index.js';
 
-// ---- steps: src/step.js, src/driver.js, src/service.js
+// ---- steps: src/step.js
 
 /** The SDKs' StepSemantics values (the JS SDK's `StepSemantics` enum members are these strings). */
 export type StepSemantics = 'AT_LEAST_ONCE_PER_RETRY' | 'AT_MOST_ONCE_PER_RETRY';
@@ -130,127 +130,84 @@ export declare namespace step {
   function describeError(thrown: unknown): StepFailure;
 }
 
-/** The checkpoint client runStep talks to (LambdaServiceClient, or a test double). Failures are thrown as the transport throws them. */
-export interface CheckpointClient {
-  checkpoint(executionArn: string, checkpointToken: string, updates: object[]): Promise<{ token?: string; operations?: Operation[] }>;
-  getState(executionArn: string, checkpointToken: string, marker?: string): Promise<{ operations?: Operation[]; nextMarker?: string }>;
+// ---- the invocation engine: src/invocation.js, src/service.js
+
+/** What a transport answers: the response body in the service's JSON shape (epoch-ms timestamps). */
+export type ResponseBody = Record<string, unknown>;
+
+/** CheckpointDurableExecution and GetDurableExecutionState; failures thrown as the client throws them. */
+export interface Transport {
+  checkpoint(executionArn: string, checkpointToken: string, updates: Record<string, unknown>[]): Promise<ResponseBody>;
+  getState(executionArn: string, checkpointToken: string, marker: string, maxItems: number): Promise<ResponseBody>;
+  /** Optional: describe a failure this transport threw (default: failureReport(error)). */
+  describeFailure?(error: unknown): Record<string, unknown>;
 }
 
-/** The invocation's current checkpoint token; runStep moves it on after each checkpoint. */
-export class CheckpointToken {
-  constructor(value: string);
-  value: string;
+export interface Serdes {
+  serialize(value: unknown): string | undefined | Promise<string | undefined>;
+  deserialize(text: string): unknown;
 }
 
-export interface RunStepOptions {
-  executionArn: string;
-  checkpointToken: string | CheckpointToken;
-  call: StepCall;
-  /** The user function; may be async. */
-  fn: (attempt: number) => unknown;
-  strategy?: Strategy;
-  retry?: StepOptions['retry'];
-  /** Overrides `call.profile` (rules and error classification). */
-  profile?: ProfileName;
-  /** Default JSON.stringify (undefined: no payload). Must return a string or undefined. */
-  serialize?: (value: any) => string | undefined;
-  /** Default JSON.parse. */
-  deserialize?: (payload: string) => any;
-  /** Epoch milliseconds. Default Date.now. */
+export interface EngineOptions {
+  /** `unified` (default), `python`, `ts` or a release name. */
+  profile?: string;
+  /** Epoch milliseconds (default Date.now). */
   clock?: () => number;
-  /** Given: wait in-process for a retry timer (polling the service) instead of throwing SuspendExecution. */
-  sleep?: (ms: number) => Promise<unknown>;
-  /** The invocation's operations by Id: read instead of GetDurableExecutionState, kept current. */
-  operations?: Map<string, Operation>;
-  /** The jitter draw; default Math.random() per decision. */
-  random?: number;
-  /** With `sleep`: the longest in-process wait before suspending. Default 900000 (15 min). */
-  maxWaitMs?: number;
+  /** A draw in [0, 1) (default Math.random); asked for only for a jittered retry. */
+  random?: () => number;
+  /** Send updates nothing waits for once the event loop turns (default true). */
+  idleFlush?: boolean;
 }
 
-/**
- * Run one step: replay or execute, send the core's updates, and return the value (deserialized
- * from the payload, on the first run as on replay).
- * @throws {StepError} the step failed (now or earlier).
- * @throws {SuspendExecution} a retry timer is running: return `{Status: 'PENDING'}`.
- * @throws {NonDeterministicError} | {FailExecutionError} | {CheckpointFailed} | {StepSerdesError}
- * @throws the user's own unrecoverable error (`isUnrecoverable === true`), untouched.
- */
-export function runStep(client: CheckpointClient, options: RunStepOptions): Promise<any>;
-
-/** One invocation: ARN, token, and operations (InitialExecutionState paged to the end). */
-export class Invocation {
-  constructor(client: CheckpointClient, executionArn: string, checkpointToken: string, operations?: Iterable<Operation>);
-  readonly client: CheckpointClient;
-  readonly executionArn: string;
-  readonly token: CheckpointToken;
-  readonly operations: Map<string, Operation>;
-  /** @throws {TypeError} not a durable invocation input. @throws {CheckpointFailed} paging failed. */
-  static fromEvent(client: CheckpointClient, event: object, options?: { profile?: ProfileName }): Promise<Invocation>;
-  step(call: StepCall, fn: (attempt: number) => unknown, options?: Omit<RunStepOptions, 'executionArn' | 'checkpointToken' | 'operations' | 'call' | 'fn'>): Promise<any>;
+export interface DurableExecutionInvocationOutput {
+  Status: 'SUCCEEDED' | 'FAILED' | 'PENDING';
+  Result?: string;
+  Error?: ErrorObject;
 }
 
-/** The step failed. `name` is the SDK class for the profile (`errorClass`). */
-export class StepError extends Error {
+/** One invocation run by the core; this class is only its I/O. Contexts are numbers (0: the root). */
+export class Engine {
+  static open(envelope: unknown, transport: Transport, options?: EngineOptions): Promise<Engine>;
+  readonly profile: string;
+  readonly arn: string;
+  /** The user's input as JSON text. */
+  readonly inputText: string;
+  readonly replaying: boolean;
+  /** The invocation ended before its handler could run (a failed state read). */
+  readonly stopped: boolean;
+  step(context: number, name: string | null | undefined, fn: (attempt: number) => unknown, options?: {
+    serdes?: Serdes; semantics?: StepSemantics; strategy?: unknown; retry?: unknown;
+  }): Promise<unknown>;
+  wait(context: number, name: string | null | undefined, seconds: number): Promise<void>;
+  child(context: number, name: string | null | undefined, fn: (context: number) => unknown, options?: { serdes?: Serdes }): Promise<unknown>;
+  replayingIn(context: number): boolean;
+  pump(target?: number): Promise<void>;
+  finishReturn(result: string | undefined): Promise<DurableExecutionInvocationOutput>;
+  finishThrow(error: unknown): Promise<DurableExecutionInvocationOutput>;
+  finishSuspend(): Promise<DurableExecutionInvocationOutput>;
+  finishStopped(): Promise<DurableExecutionInvocationOutput>;
+  close(): void;
+}
+
+/** The invocation fails so that Lambda retries it. */
+export class InvocationFailed extends Error {
+  readonly rule: string;
+}
+/** An operation failed: raised into the user's code as the profile's class. */
+export class OperationError extends Error {
   readonly errorClass: string;
   readonly error: ErrorObject;
-  readonly errorType?: string;
-  readonly errorData?: string;
-  /** An Error named ErrorType with ErrorMessage, as the SDK rebuilds it. */
-  readonly cause: Error;
-  /** What the function threw, on the first run only. */
-  readonly thrown?: unknown;
 }
+/** Unwinds the handler: the operation cannot complete in this invocation. */
+export class Suspended extends Error {}
+/** Unwinds the handler: the invocation is over. */
+export class Stopped extends Error {}
+/** A transport throws this for a 200 whose body is not JSON. */
+export class UnreadableResponse extends Error {}
 
-/** End the invocation as PENDING; the service re-invokes at `untilMs`. */
-export class SuspendExecution extends Error {
-  readonly untilMs: number | undefined;
+/** The engine's transport over an AWS SDK v3 `Lambda` or `LambdaClient`. */
+export class LambdaTransport implements Transport {
+  constructor(lambda: unknown, options?: { commands?: Record<string, unknown> });
+  checkpoint(executionArn: string, checkpointToken: string, updates: Record<string, unknown>[]): Promise<ResponseBody>;
+  getState(executionArn: string, checkpointToken: string, marker: string, maxItems?: number): Promise<ResponseBody>;
 }
-
-export class NonDeterministicError extends Error {
-  readonly stepId: string;
-  readonly field: 'Type' | 'Name' | 'SubType';
-  /** This call's value. */
-  readonly expected: string | undefined;
-  /** The checkpoint's value. */
-  readonly actual: string | undefined;
-}
-
-/** The update would be rejected permanently; it was not sent. Fail the execution with `error`. */
-export class FailExecutionError extends Error {
-  readonly rule: string;
-  readonly error: ErrorObject;
-  readonly category: 'EXECUTION';
-}
-
-/** A service call failed; `classification` (the core's) says whether the invocation (INVOCATION) or the execution (EXECUTION) fails. */
-export class CheckpointFailed extends Error {
-  readonly classification: Classification;
-  readonly api: Api;
-  readonly category: Category;
-  readonly retryable: boolean;
-  readonly rule: RuleId;
-  /** The client's error. */
-  readonly cause: unknown;
-}
-
-/** serialize/deserialize threw or gave a non-string; nothing was sent for the outcome. */
-export class StepSerdesError extends Error {
-  readonly stepId: string;
-  readonly phase: 'serialize' | 'deserialize';
-}
-
-/**
- * CheckpointClient over an AWS SDK v3 Lambda client: an aggregated `Lambda` (its methods) or a bare
- * `LambdaClient` (send, with `commands` or @aws-sdk/client-lambda imported on first use).
- * durable-core does not depend on @aws-sdk/client-lambda.
- */
-export class LambdaServiceClient implements CheckpointClient {
-  constructor(
-    lambda: object,
-    options?: { commands?: { CheckpointDurableExecutionCommand: new (input: any) => unknown; GetDurableExecutionStateCommand: new (input: any) => unknown }; maxItems?: number },
-  );
-  checkpoint(executionArn: string, checkpointToken: string, updates: Array<object | string>, options?: { clientToken?: string }): Promise<{ token?: string; operations: Operation[]; nextMarker?: string }>;
-  getState(executionArn: string, checkpointToken: string, marker?: string): Promise<{ operations: Operation[]; nextMarker?: string }>;
-}
-

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 import threading
 from pathlib import Path
@@ -56,6 +57,7 @@ from aws_durable_execution_sdk_python.config import (
 from aws_durable_execution_sdk_python.exceptions import DurableOperationError
 from aws_durable_execution_sdk_python.execution import durable_execution
 from aws_durable_execution_sdk_python.identifier import OperationIdNamespace
+from aws_durable_execution_sdk_python.state import ExecutionState
 from botocore.awsrequest import AWSResponse
 from botocore.config import Config
 from botocore.exceptions import ConnectionClosedError
@@ -75,7 +77,7 @@ VECTORS = REPO / "tests" / "vectors" / "invocation.json"
 CLASSIFY = REPO / "tests" / "vectors" / "classify.json"
 DEFAULT_NOW_MS = 1_700_000_000_000
 DEFAULT_RANDOM = 0.5
-RUN_TIMEOUT_SECONDS = 20.0
+RUN_TIMEOUT_SECONDS = 10.0
 BRANCH_START_SECONDS = 5.0
 SDK_VERSION = "aws-durable-execution-sdk-python 3.0.0"
 
@@ -96,6 +98,66 @@ def python_id(*path: int) -> str:
         parent = OperationIdNamespace(parent).create_id_for_step(counter)
     assert parent is not None
     return parent
+
+
+# --- long strings ---------------------------------------------------------------------------
+
+# Vector strings may abbreviate a long run of one short unit as {{repeat:N:UNIT}} (UNIT 1 to 8
+# characters, repeated N times), so multi-megabyte payloads stay small in the file.
+REPEAT = re.compile(r"\{\{repeat:(\d+):(.{1,8}?)\}\}", re.DOTALL)
+
+
+def _abbreviate_string(text: str) -> str:
+    """Left to right: at each position, the shortest unit (1 to 8 characters) that repeats 1024+
+    times from there is written as one marker."""
+    if len(text) < 1024:
+        return text
+    parts: list[str] = []
+    literal = i = 0
+    while i < len(text):
+        found = None
+        for size in range(1, 9):
+            if i + size > len(text):
+                break
+            j = i + size
+            while j < len(text) and text[j] == text[j - size]:
+                j += 1
+            times = (j - i) // size
+            if times >= 1024:
+                found = (size, times)
+                break
+        if found is None:
+            i += 1
+            continue
+        size, times = found
+        parts.append(text[literal:i])
+        parts.append(f"{{{{repeat:{times}:{text[i : i + size]}}}}}")
+        i += size * times
+        literal = i
+    parts.append(text[literal:])
+    return "".join(parts)
+
+
+def expand(value):
+    """`value` with every {{repeat:N:UNIT}} written out."""
+    if isinstance(value, str):
+        return REPEAT.sub(lambda m: m.group(2) * int(m.group(1)), value)
+    if isinstance(value, list):
+        return [expand(v) for v in value]
+    if isinstance(value, dict):
+        return {k: expand(v) for k, v in value.items()}
+    return value
+
+
+def abbreviate(value):
+    """`value` with every run of 1024+ repeats of a unit written as {{repeat:N:UNIT}}."""
+    if isinstance(value, str):
+        return _abbreviate_string(value)
+    if isinstance(value, list):
+        return [abbreviate(v) for v in value]
+    if isinstance(value, dict):
+        return {k: abbreviate(v) for k, v in value.items()}
+    return value
 
 
 # --- the scripted service -------------------------------------------------------------------
@@ -376,6 +438,7 @@ def capture(inp: dict) -> dict:
     """Run one case's input on the SDK: {calls, output, invocation_error}."""
     if inp.get("profile") != "python":
         raise NotDrivable("not a python-profile case")
+    inp = expand(inp)
     now_ms = inp.get("now_ms", DEFAULT_NOW_MS)
     random_value = inp.get("random", DEFAULT_RANDOM)
     service = ScriptedService(inp.get("service", []))
@@ -388,6 +451,8 @@ def capture(inp: dict) -> dict:
 
     wrapped = durable_execution(handler, boto3_client=client)
     outcome: dict[str, Any] = {}
+    states: list[ExecutionState] = []
+    timed_out = False
 
     def invoke():
         try:
@@ -402,14 +467,24 @@ def capture(inp: dict) -> dict:
             _frozen_datetime_module(now_ms),
         ),
         mock.patch(
+            "aws_durable_execution_sdk_python.lambda_service.datetime",
+            _frozen_datetime_module(now_ms),
+        ),
+        mock.patch(
             "aws_durable_execution_sdk_python.config.random", _FixedRandom(random_value)
         ),
+        mock.patch.object(ExecutionState, "__init__", _recording_init(states)),
     ):
         runner = threading.Thread(target=invoke, daemon=True)
         runner.start()
         runner.join(RUN_TIMEOUT_SECONDS)
+        if runner.is_alive():
+            timed_out = True
+            for state in states:
+                _unstick(state)
+            runner.join(RUN_TIMEOUT_SECONDS)
     result: dict[str, Any] = {"calls": list(service.calls)}
-    if runner.is_alive():
+    if timed_out:
         result["output"] = None
         result["timeout"] = True
     elif "raised" in outcome:
@@ -422,6 +497,30 @@ def capture(inp: dict) -> dict:
     if service.problems:
         result["problems"] = service.problems
     return result
+
+
+def _recording_init(states: list):
+    original = ExecutionState.__init__
+
+    def init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        states.append(self)
+
+    return init
+
+
+def _unstick(state: ExecutionState) -> None:
+    """End an invocation the SDK left waiting (after the timeout was recorded): stop its
+    checkpoint thread and fail every checkpoint it still waits for, so no thread outlives the
+    capture."""
+    stuck = RuntimeError(
+        "evidence capture: the SDK did not finish; ended by the harness"
+    )
+    state.stop_checkpointing()
+    with state._completion_lock:
+        for queued in state._drain_unsent_operations():
+            if queued.completion_event is not None:
+                queued.completion_event.set(stuck)
 
 
 _CLASSIFY: list[dict] | None = None
@@ -463,10 +562,13 @@ def invocation_error(
 
 def expectation(result: dict) -> dict:
     """The vector `expected` for a capture (timeouts and harness problems are not vectors)."""
-    if result.get("timeout") or result.get("problems"):
+    if result.get("problems"):
         raise AssertionError(f"capture not usable: {result}")
     expected: dict[str, Any] = {"calls": result["calls"], "output": result["output"]}
-    if result["output"] is None:
+    expected = abbreviate(expected)
+    if result.get("timeout"):
+        expected["timeout"] = True
+    elif result["output"] is None:
         expected["invocation_error"] = result["invocation_error"]
     return expected
 
@@ -474,14 +576,12 @@ def expectation(result: dict) -> dict:
 def compare(case: dict) -> str | None:
     """None if the SDK does what the case expects; else what differs."""
     result = capture(case["input"])
-    if result.get("timeout"):
-        return f"the SDK did not finish within {RUN_TIMEOUT_SECONDS} s; calls {result['calls']}"
     if result.get("problems"):
         return "; ".join(result["problems"])
     got = expectation(result)
-    want = case.get("expected", {})
+    want = abbreviate(expand(case.get("expected", {})))
     problems = []
-    for key in ("calls", "output", "invocation_error"):
+    for key in ("calls", "output", "invocation_error", "timeout"):
         if got.get(key) != want.get(key):
             problems.append(
                 f"{key}: SDK {json.dumps(got.get(key))[:2000]}, vector {json.dumps(want.get(key))[:2000]}"

@@ -453,6 +453,7 @@ def capture(inp: dict) -> dict:
     outcome: dict[str, Any] = {}
     states: list[ExecutionState] = []
     timed_out = False
+    calls_at_timeout: list[dict] = []
 
     def invoke():
         try:
@@ -480,11 +481,15 @@ def capture(inp: dict) -> dict:
         runner.join(RUN_TIMEOUT_SECONDS)
         if runner.is_alive():
             timed_out = True
+            calls_at_timeout = list(
+                service.calls
+            )  # what the harness does next is not the SDK's
             for state in states:
                 _unstick(state)
             runner.join(RUN_TIMEOUT_SECONDS)
     result: dict[str, Any] = {"calls": list(service.calls)}
     if timed_out:
+        result["calls"] = calls_at_timeout
         result["output"] = None
         result["timeout"] = True
     elif "raised" in outcome:

@@ -8,9 +8,9 @@ service call the SDK makes (checkpoint token and each update as compact, ASCII-e
 invocation's output (or its failure, or a recorded timeout) must be the vector's. Nothing from
 durable-core is imported: if a vector disagrees with the SDK, the vector is wrong.
 
-Cases whose source says they are timing-dependent (Python's checkpoint batch window groups the
-updates of concurrent threads by timing) get up to five attempts; every other case gets one.
-The last test fails if fewer than the stated minimum of cases reached the SDK.
+Concurrent branches run in an interleaving the capture fixes (see `_run_concurrent`), so every
+case is deterministic and gets one attempt. The last test fails if fewer than the stated minimum
+of cases reached the SDK.
 """
 
 from __future__ import annotations
@@ -30,7 +30,6 @@ import invocation_capture  # noqa: E402  (tests/evidence/invocation_capture.py)
 
 # Below this the evidence checked too little to mean anything.
 MIN_CASES_CHECKED = 40
-TIMING_ATTEMPTS = 5
 
 
 def _vector_files() -> list[Path]:
@@ -60,12 +59,7 @@ CHECKED: set[str] = set()
 def test_invocation_case_matches_the_sdk(case_id: str, case: dict[str, Any]) -> None:
     assert "expected" in case, f"{case_id}: no expectation"
     assert "captured from aws-durable-execution-sdk-python 3.0.0" in case["source"], case_id
-    attempts = TIMING_ATTEMPTS if "timing-dependent" in case["source"].lower() else 1
-    problem = None
-    for _ in range(attempts):
-        problem = invocation_capture.compare(case)
-        if problem is None:
-            break
+    problem = invocation_capture.compare(case)
     CHECKED.add(case_id)
     assert problem is None, f"{case_id}: {problem}"
 

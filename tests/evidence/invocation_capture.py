@@ -21,9 +21,10 @@ How a case is driven:
 * The statements run on the context the SDK passes: `context.step` (pass-through serdes, the
   attempt's outcome chosen from `StepContext.attempt`), `context.wait`,
   `context.run_in_child_context` (pass-through serdes), `concurrent` = one thread per branch,
-  started in order, each started only after the previous one has taken its first operation id
-  (so ids are deterministic), joined in order; the first error of a branch (in branch order) is
-  re-raised by the handler. User functions return at once.
+  started in order, each only once the previous one is blocked on its first synchronous
+  checkpoint, with the SDK's batcher held until the last branch got there (so ids and grouping
+  do not depend on timing: see `_run_concurrent`); joined in order, the first error of a branch
+  (in branch order) re-raised by the handler. User functions return at once.
 * Clock and random: `time.time()` inside the SDK's exceptions module and `datetime.now()` inside
   its suspend module read `now_ms`; `random.random()` in its config module returns `random`.
 * Every run is bounded (RUN_TIMEOUT_SECONDS): an SDK still running then is reported as
@@ -385,25 +386,48 @@ def _run(ctx, statement: dict) -> None:
         raise NotDrivable(f"unknown statement {kind!r}")
 
 
+class _GatedQueue:
+    """The SDK's checkpoint queue, with a gate on the batcher's reads (open unless a
+    `concurrent` statement is starting its branches) and a hook on every put."""
+
+    def __init__(self, inner):
+        self._inner = inner
+        self.gate = threading.Event()
+        self.gate.set()
+        self.on_put = None
+
+    def put(self, item, *args, **kwargs):
+        self._inner.put(item, *args, **kwargs)
+        hook = self.on_put
+        if hook is not None:
+            hook(item)
+
+    def get(self, *args, **kwargs):
+        self.gate.wait(BRANCH_START_SECONDS)
+        return self._inner.get(*args, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self._inner, name)
+
+
 def _run_concurrent(ctx, branches: list[list[dict]]) -> None:
-    """One thread per branch; each starts once the previous one has taken its first id."""
-    original = ctx._create_step_id
-    lock = threading.Lock()
-    taken: dict[int, threading.Event] = {}
+    """One thread per branch, in a fixed interleaving that does not depend on timing.
+
+    Branch i+1 starts once branch i is blocked on its first synchronous checkpoint (or has
+    finished), and the SDK's batcher reads nothing until the last branch got there. So every
+    branch's updates are queued, branch after branch, before the batch is collected: the grouping
+    the SDK makes when threads are faster than its batch window. Later checkpoints of the
+    branches are not gated.
+    """
+    gated = ctx.state._checkpoint_queue
     owner = threading.local()
-
-    def create_step_id():
-        step_id = original()
-        index = getattr(owner, "index", None)
-        if index is not None:
-            with lock:
-                event = taken.get(index)
-            if event is not None:
-                event.set()
-        return step_id
-
-    ctx._create_step_id = create_step_id
+    ready = [threading.Event() for _ in branches]
     errors: list[BaseException | None] = [None] * len(branches)
+
+    def on_put(item) -> None:
+        index = getattr(owner, "index", None)
+        if index is not None and getattr(item, "completion_event", None) is not None:
+            ready[index].set()
 
     def branch(i: int, statements: list[dict]) -> None:
         owner.index = i
@@ -412,20 +436,22 @@ def _run_concurrent(ctx, branches: list[list[dict]]) -> None:
         except BaseException as e:  # noqa: BLE001 - re-raised by the handler in branch order
             errors[i] = e
         finally:
-            taken[i].set()
+            ready[i].set()
 
     threads = []
+    gated.gate.clear()
+    gated.on_put = on_put
     try:
         for i, statements in enumerate(branches):
-            taken[i] = threading.Event()
             thread = threading.Thread(target=branch, args=(i, statements), daemon=True)
             thread.start()
             threads.append(thread)
-            taken[i].wait(BRANCH_START_SECONDS)
-        for thread in threads:
-            thread.join(RUN_TIMEOUT_SECONDS)
+            ready[i].wait(BRANCH_START_SECONDS)
     finally:
-        ctx._create_step_id = original
+        gated.on_put = None
+        gated.gate.set()
+    for thread in threads:
+        thread.join(RUN_TIMEOUT_SECONDS)
     for error in errors:
         if error is not None:
             raise error
@@ -509,6 +535,7 @@ def _recording_init(states: list):
 
     def init(self, *args, **kwargs):
         original(self, *args, **kwargs)
+        self._checkpoint_queue = _GatedQueue(self._checkpoint_queue)
         states.append(self)
 
     return init

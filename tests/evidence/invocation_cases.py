@@ -181,11 +181,12 @@ def cases_for(profile: str) -> list[tuple[str, str, dict]]:
     """(name, what it exercises, input without profile) for one profile."""
     i = lambda *p: op_id(profile, *p)
     et = err_type(profile)
-    # Python's batch window groups updates of different threads by timing; the capture assumes
-    # each branch thread queues its updates within 1 ms of the previous update.
+    # Python's batch window groups the updates of different threads by timing; the capture
+    # fixes the interleaving (invocation_capture._run_concurrent) and says so.
     TIMING = (
-        ". Timing-dependent in Python: assumes each branch thread queues its updates within the"
-        " SDK's 1 ms blocked-caller batch window; the evidence test allows 5 attempts"
+        ". Python threads interleaved by the capture: branch after branch, each up to its first"
+        " blocking checkpoint, the SDK's batcher held until all are queued (the grouping of"
+        " threads faster than its 1 ms/0.1 s batch window)"
         if profile == "python"
         else ""
     )
@@ -556,13 +557,11 @@ def cases_for(profile: str) -> list[tuple[str, str, dict]]:
     )
 
     # --- batching limits -------------------------------------------------------------------
-    if profile == "ts":
-        # Python: 130 threads never group the same way twice (measured), so no python case.
-        add(
-            "batching, 130 concurrent steps",
-            "260 updates queued at once: 250 per call",
-            [{"concurrent": [[ok_step(str(n))] for n in range(130)]}],
-        )
+    add(
+        "batching, 130 concurrent steps",
+        "260 updates queued at once: 250 per call" + TIMING,
+        [{"concurrent": [[ok_step(str(n))] for n in range(130)]}],
+    )
     add(
         "batching, three concurrent steps of 300 KiB",
         "updates over 750 KiB in total: split across calls" + TIMING,

@@ -7,8 +7,9 @@
 //
 // How a case is driven:
 // * `withDurableExecution(handler, { client })`: the SDK's own Lambda transport
-//   (DurableExecutionApiClient) over a real @aws-sdk/client-lambda LambdaClient (maxAttempts 1)
-//   whose request handler never opens a socket: each answer of the case becomes an HTTP response
+//   (DurableExecutionApiClient) over a real @aws-sdk/client-lambda LambdaClient with the AWS
+//   SDK's default retries (standard mode, 3 attempts; an answer holds for every attempt of its
+//   call) whose request handler never opens a socket: each answer of the case becomes an HTTP response
 //   (status, x-amzn-errortype header, JSON body) that the AWS SDK parses as it would parse the
 //   service's. An answer with a null status makes the handler throw a socket error
 //   (ECONNRESET), as node's HTTP handler does on a reset connection.
@@ -191,7 +192,6 @@ class ScriptedService {
       region: "us-east-1",
       endpoint: "https://lambda.invalid",
       credentials: { accessKeyId: "evidence", secretAccessKey: "evidence" },
-      maxAttempts: 1,
       requestHandler: { handle: async () => ({ response: this.respond() }) },
     });
     client.middlewareStack.add((next, context) => async (args) => {

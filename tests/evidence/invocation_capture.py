@@ -9,11 +9,13 @@ behaviour, not durable-core's.
 How a case is driven:
 
 * The handler is the SDK's own `durable_execution(handler, boto3_client=client)`. `client` is a
-  real botocore `lambda` client (retries off: `total_max_attempts` 1) whose HTTP layer is replaced
-  by a `before-send` hook: no request leaves the process. Each answer of the case becomes an HTTP
-  response (status, `x-amzn-errortype` header, JSON body) that botocore parses exactly as it would
-  parse the service's, so error codes, status codes and unreadable bodies reach the SDK as they
-  would in Lambda. An answer with a null status raises botocore's `ConnectionClosedError`.
+  real botocore `lambda` client with botocore's default retries (standard mode, 3 attempts in
+  botocore 1.44.8, as the SDK's own client; the backoff sleep is skipped) whose HTTP layer is
+  replaced by a `before-send` hook: no request leaves the process. Each answer of the case
+  becomes an HTTP response (status, `x-amzn-errortype` header, JSON body) that botocore parses
+  exactly as it would parse the service's, so error codes, status codes and unreadable bodies
+  reach the SDK as they would in Lambda. An answer holds for every HTTP attempt of its call (a
+  failing answer is a persistent failure). An answer with a null status raises botocore's `ConnectionClosedError`.
 * Every call is recorded from the parameters the SDK hands to the client (`provide-client-params`
   event): checkpoint = `CheckpointToken` + each update as `json.dumps(update,
   separators=(",", ":"))` (ensure_ascii, as botocore serialises; botocore only adds whitespace);
@@ -43,6 +45,7 @@ import logging
 import re
 import sys
 import threading
+import time as _time_module
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -286,11 +289,24 @@ _SESSION = boto3.session.Session(
 )
 
 
+class _NoSleep:
+    """The `time` module as botocore's endpoint sees it, with the retry backoff made instant."""
+
+    @staticmethod
+    def sleep(_seconds: float) -> None:
+        return None
+
+    def __getattr__(self, name):
+        return getattr(_time_module, name)
+
+
 def scripted_client(service: ScriptedService):
     client = _SESSION.client(
         "lambda",
         endpoint_url="https://lambda.invalid",
-        config=Config(retries={"total_max_attempts": 1, "mode": "standard"}),
+        # botocore's default retries, as the SDK's own client has them (standard mode, 3
+        # attempts, in botocore 1.44.8); the backoff sleep is made instant in capture().
+        config=Config(),
     )
     for op in ("CheckpointDurableExecution", "GetDurableExecutionState"):
         client.meta.events.register(
@@ -500,6 +516,7 @@ def capture(inp: dict) -> dict:
         mock.patch(
             "aws_durable_execution_sdk_python.config.random", _FixedRandom(random_value)
         ),
+        mock.patch("botocore.endpoint.time", _NoSleep()),
         mock.patch.object(ExecutionState, "__init__", _recording_init(states)),
     ):
         runner = threading.Thread(target=invoke, daemon=True)

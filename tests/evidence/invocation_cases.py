@@ -1011,6 +1011,85 @@ def cases_for(profile: str) -> list[tuple[str, str, dict]]:
         [{"return": big(3 * MIB + 100, "\u00e9" if profile == "ts" else "\\u00e9")}],
     )
 
+    # --- more answers and payloads -----------------------------------------------------------
+    add(
+        "paging, get-state fails 404 client error",
+        "a 4xx GetDurableExecutionState failure",
+        [ok_step('"x"', "a")],
+        env=envelope(marker="m1"),
+        service=[
+            {
+                "api": "get-state",
+                "fail": {
+                    "status": 404,
+                    "code": "ResourceNotFoundException",
+                    "message": "Durable execution not found",
+                },
+            }
+        ],
+    )
+    add(
+        "wait, first run, answer without the operation",
+        "WAIT START answered without the WAIT operation",
+        [{"wait": {"name": "pause", "seconds": 30}}],
+    )
+    add(
+        "wait, 200 without a token for the WAIT START",
+        "no CheckpointToken in the answer to a WAIT START",
+        [{"wait": {"name": "pause", "seconds": 30}}],
+        service=[{"no_token": True}],
+    )
+    add(
+        "suspend, the RETRY call fails 429",
+        "a failed checkpoint carrying RETRY",
+        [{"step": {"name": "a", "retry": RETRY_5S, "attempts": [throws(et, "flaky")]}}],
+        service=[
+            {
+                "fail": {
+                    "status": 429,
+                    "code": "TooManyRequestsException",
+                    "message": "Rate limit exceeded",
+                }
+            }
+        ],
+    )
+    add(
+        "first run, step result with non-ASCII text",
+        "how each SDK writes non-ASCII characters in an update",
+        [
+            ok_step('"h\u00e9llo \u2713"', "u"),
+            {"return": '"\\u2713"' if profile == "python" else '"\u2713"'},
+        ],
+    )
+    add(
+        "large result, handler error message over 6 MiB",
+        "a FAILED output over the response limit",
+        [{"throw": {"type": et, "message": "{{repeat:" + str(6 * MIB) + ":e}}"}}],
+    )
+    add(
+        "child, step error caught inside the child",
+        "the child catches its step's error and returns",
+        [
+            {
+                "child": {
+                    "name": "c",
+                    "handler": [
+                        {
+                            "step": {
+                                "name": "s1",
+                                "retry": NO_RETRY,
+                                "attempts": [throws(et, "boom")],
+                                "catch": True,
+                            }
+                        },
+                        {"return": '"handled"'},
+                    ],
+                }
+            },
+            {"return": '"done"'},
+        ],
+    )
+
     # --- envelope errors -------------------------------------------------------------------
     add(
         "envelope, missing CheckpointToken",

@@ -337,8 +337,11 @@ export async function capture(rawInput) {
 export function expectation(result) {
   if (result.problems) throw new Error(`capture not usable: ${JSON.stringify(result).slice(0, 2000)}`);
   const expected = { calls: result.calls, output: result.output };
-  if (result.timeout) expected.timeout = true;
-  else if (result.output === null) expected.invocation_error = result.invocation_error;
+  if (result.timeout) {
+    // Lambda ends a timed-out invocation as failed and retries it: an invocation error.
+    expected.invocation_error = { category: "INVOCATION" };
+    expected.timeout = true;
+  } else if (result.output === null) expected.invocation_error = result.invocation_error;
   return abbreviate(expected);
 }
 

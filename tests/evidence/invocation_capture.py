@@ -616,6 +616,8 @@ def expectation(result: dict) -> dict:
     expected: dict[str, Any] = {"calls": result["calls"], "output": result["output"]}
     expected = abbreviate(expected)
     if result.get("timeout"):
+        # Lambda ends a timed-out invocation as failed and retries it: an invocation error.
+        expected["invocation_error"] = {"category": "INVOCATION"}
         expected["timeout"] = True
     elif result["output"] is None:
         expected["invocation_error"] = result["invocation_error"]

@@ -20,7 +20,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, "..", "..");
 
 // Below this the evidence checked too little to mean anything.
-const MIN_CASES_CHECKED = 40;
+const MIN_CASES_CHECKED = 80;
 
 function vectorFiles() {
   const extra = (process.env.DURABLE_CORE_VECTORS ?? "").split(":").filter(Boolean);

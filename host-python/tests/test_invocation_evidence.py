@@ -29,7 +29,7 @@ sys.path.insert(0, str(REPO / "tests" / "evidence"))
 import invocation_capture  # noqa: E402  (tests/evidence/invocation_capture.py)
 
 # Below this the evidence checked too little to mean anything.
-MIN_CASES_CHECKED = 40
+MIN_CASES_CHECKED = 80
 
 
 def _vector_files() -> list[Path]:

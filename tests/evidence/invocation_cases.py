@@ -1090,6 +1090,85 @@ def cases_for(profile: str) -> list[tuple[str, str, dict]]:
         ],
     )
 
+    # --- more replay, retry and concurrency shapes -----------------------------------------
+    add(
+        "suspend, default retry strategy with jitter",
+        "the SDK's default retry preset: the delay drawn with the pinned random",
+        [{"step": {"name": "a", "attempts": [throws(et, "flaky")]}}],
+    )
+    add(
+        "replay, READY at-most-once step runs attempt 2",
+        "at-most-once START for a retry: its own call before the function",
+        [
+            {
+                "step": {
+                    "name": "a",
+                    "semantics": "at-most-once",
+                    "retry": RETRY_5S,
+                    "attempts": [throws(et, "first"), {"payload": '"second"'}],
+                }
+            }
+        ],
+        env=envelope(step_op(i(1), "READY", name="a", attempt=1)),
+        service=[
+            {"ok": {"operations": [step_op(i(1), "STARTED", name="a", attempt=1)]}}
+        ],
+    )
+    add(
+        "replay, SUCCEEDED step without a result",
+        "a SUCCEEDED step whose StepDetails has no Result",
+        [ok_step('"never"', "a"), {"return": '"done"'}],
+        env=envelope(step_op(i(1), "SUCCEEDED", name="a", attempt=1)),
+    )
+    add(
+        "wait, STARTED wait whose end has passed",
+        "a STARTED wait already due: what the SDK does without the service's SUCCEEDED",
+        [{"wait": {"name": "pause", "seconds": 30}}, {"return": '"after"'}],
+        env=envelope(wait_op(i(1), "STARTED", NOW - 1000, name="pause")),
+    )
+    add(
+        "concurrent, one branch fails",
+        "two steps at once, the second fails (no retry): the error escapes" + TIMING,
+        [
+            {
+                "concurrent": [
+                    [ok_step('"l"', "left")],
+                    [
+                        {
+                            "step": {
+                                "name": "right",
+                                "retry": NO_RETRY,
+                                "attempts": [throws(et, "r")],
+                            }
+                        }
+                    ],
+                ]
+            }
+        ],
+    )
+    add(
+        "concurrent, two waits",
+        "two waits at once" + TIMING,
+        [
+            {
+                "concurrent": [
+                    [{"wait": {"name": "w1", "seconds": 10}}],
+                    [{"wait": {"name": "w2", "seconds": 20}}],
+                ]
+            }
+        ],
+        service=[
+            {
+                "ok": {
+                    "operations": [
+                        wait_op(i(1), "STARTED", NOW + 10_000, name="w1"),
+                        wait_op(i(2), "STARTED", NOW + 20_000, name="w2"),
+                    ]
+                }
+            }
+        ],
+    )
+
     # --- envelope errors -------------------------------------------------------------------
     add(
         "envelope, missing CheckpointToken",

@@ -271,7 +271,7 @@ export class Engine {
       value = await fn(answer.context);
     } catch (error) {
       if (error instanceof Suspended || error instanceof Stopped) throw error;
-      answer = this.#call({ call: 'child-done', op, outcome: { failure: failureOf(error) } });
+      answer = this.#call({ call: 'child-done', op, outcome: escaped(error) });
       if (answer.kind === 'propagate') throw error;
       return this.#final(answer, serdes);
     }
@@ -305,10 +305,8 @@ export class Engine {
   }
 
   finishThrow(error) {
-    if (error instanceof OperationError) {
-      return this.#finish({ outcome: 'throw', raised: { error_class: error.errorClass, error: error.error } });
-    }
-    return this.#finish({ outcome: 'throw', error: failureOf(error) });
+    const outcome = escaped(error);
+    return this.#finish(outcome.raised ? { outcome: 'throw', raised: outcome.raised } : { outcome: 'throw', error: outcome.failure });
   }
 
   finishSuspend() {
@@ -341,6 +339,15 @@ async function serialized(serdes, value) {
     throw wrongType('serdes.serialize', payload, 'a string or undefined');
   }
   return payload;
+}
+
+/**
+ * What escaped a handler or a child: an operation error the core raised (recorded by the core
+ * as the profile's SDK records its own error class), or the user's error.
+ */
+export function escaped(error) {
+  if (error instanceof OperationError) return { raised: { error_class: error.errorClass, error: error.error } };
+  return { failure: failureOf(error) };
 }
 
 /** The one error adapter: a thrown value as the core's `outcome.failure`. */

@@ -29,7 +29,9 @@ class ServiceFailure extends Error {
     this.name = code;
     this.$metadata = { httpStatusCode: status };
     // What the profile's SDK shows of it (botocore's str() for python).
-    this.shown = python ? `An error occurred (${code}) when calling the ${OPERATIONS[api]} operation (reached max retries: 0): ${message}` : message;
+    // botocore's default client retries throttling and 5xx twice before it raises.
+    const retried = [429, 500, 502, 503, 504].includes(status) ? ' (reached max retries: 2)' : '';
+    this.shown = python ? `An error occurred (${code}) when calling the ${OPERATIONS[api]} operation${retried}: ${message}` : message;
   }
 }
 
@@ -92,12 +94,20 @@ export async function runInvocation(input) {
   const nowMs = input.now_ms ?? DEFAULT_NOW_MS;
   const draw = input.random ?? 0.5;
   const service = new ScriptedService(input.service ?? [], python);
-  const failed = (error) => ({ calls: service.calls, output: null, invocation_error: { category: 'INVOCATION', rule: error.rule } });
+  // The category is what an SDK shows; the rule (InvocationFailed.rule) is durable-core's name for
+  // it, given when the core stopped the invocation (a rejected envelope has none).
+  const failed = (error) => ({
+    calls: service.calls,
+    output: null,
+    invocation_error: error?.rule ? { category: 'INVOCATION', rule: error.rule } : { category: 'INVOCATION' },
+  });
   let engine;
   try {
     engine = await Engine.open(input.envelope, service, { profile, clock: () => nowMs, random: () => draw, idleFlush: false });
   } catch (error) {
+    // A rejected envelope fails the invocation too (a typed error naming the field).
     if (error instanceof InvocationFailed) return failed(error);
+    if (error instanceof TypeError && error.field?.startsWith('envelope')) return failed();
     throw error;
   }
   const script = new Script(engine);
@@ -127,6 +137,15 @@ export async function runInvocation(input) {
 class Script {
   constructor(engine) {
     this.engine = engine;
+    this.python = engine.profile === 'python';
+  }
+
+  // A handler's return value (the script gives it as JSON text) as the profile's SDK serializes
+  // it: Python's json.dumps for python, JSON.stringify otherwise.
+  serialized(text) {
+    if (text === null || text === undefined) return text;
+    const value = JSON.parse(text);
+    return this.python ? pythonDumps(value) : JSON.stringify(value);
   }
 
   async block(statements, context) {
@@ -171,7 +190,7 @@ class Script {
       if (suspended) throw new Suspended();
       return undefined;
     }
-    if ('return' in s) return { value: s.return };
+    if ('return' in s) return { value: this.serialized(s.return) };
     if (s.throw) throw scriptedError(s.throw);
     throw new TypeError(`handler: unknown statement ${JSON.stringify(s)}`);
   }
@@ -184,6 +203,15 @@ class Script {
     }
     return undefined;
   }
+}
+
+/** Python's json.dumps with its defaults: ", " and ": " separators, non-ASCII escaped. */
+function pythonDumps(value) {
+  if (Array.isArray(value)) return `[${value.map(pythonDumps).join(', ')}]`;
+  if (value !== null && typeof value === 'object') {
+    return `{${Object.entries(value).map(([k, v]) => `${asciiJson(k)}: ${pythonDumps(v)}`).join(', ')}}`;
+  }
+  return asciiJson(value);
 }
 
 /** An Error whose name (and class chain) is the script's type. */

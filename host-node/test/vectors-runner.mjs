@@ -156,8 +156,19 @@ async function runFile(file) {
   return result;
 }
 
+const REPEAT = /\{\{repeat:(\d+):([\s\S]{1,8}?)\}\}/g;
+
+/** `value` with every {{repeat:N:UNIT}} (a run of N copies of UNIT) written out. */
+function expand(value) {
+  if (typeof value === 'string') return value.replace(REPEAT, (_, n, unit) => unit.repeat(Number(n)));
+  if (Array.isArray(value)) return value.map(expand);
+  if (isObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, expand(v)]));
+  return value;
+}
+
 /** Returns undefined when the case passes, else its failure record. */
-async function runCase(suite, testCase, index) {
+async function runCase(suite, compact, index) {
+  const testCase = expand(compact);
   const name = isObject(testCase) && typeof testCase.name === 'string' ? testCase.name : `<case ${index}>`;
   const expected = isObject(testCase) ? testCase.expected : undefined;
   const malformed = (why) => ({ name, expected: expected ?? null, actual: { error: `malformed case: ${why}` } });

@@ -13,6 +13,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from durable_core.errors import InvalidInputError
 from durable_core.invocation import (
     Engine,
     InvocationFailed,
@@ -24,6 +25,9 @@ from durable_core.invocation import (
 )
 
 DEFAULT_NOW_MS = 1_700_000_000_000
+# The category is what an SDK shows; the rule (InvocationFailed.rule) is durable-core's name for
+# it, given when the core stopped the invocation (a rejected envelope has none).
+INVOCATION = {"category": "INVOCATION"}
 PASS_THROUGH = SerDes(lambda v: v, lambda s: s)
 
 
@@ -32,6 +36,7 @@ class ScriptedError(Exception):
 
 
 OPERATIONS = {"checkpoint": "CheckpointDurableExecution", "get-state": "GetDurableExecutionState"}
+RETRIED = {429, 500, 502, 503, 504}
 
 
 class ServiceFailure(Exception):
@@ -48,9 +53,11 @@ class ServiceFailure(Exception):
         if python:
             code = code or str(status)
             message = message or ""
+            # botocore's default client retries throttling and 5xx twice before it raises.
+            retried = " (reached max retries: 2)" if status in RETRIED else ""
             text = (
-                f"An error occurred ({code}) when calling the {OPERATIONS[api]} operation "
-                f"(reached max retries: 0): {message}"
+                f"An error occurred ({code}) when calling the {OPERATIONS[api]} operation"
+                f"{retried}: {message}"
             )
         else:
             code = code or "UnknownError"
@@ -133,11 +140,9 @@ def run(case_input: dict[str, Any]) -> dict[str, Any]:
             idle_flush_seconds=None,  # the calls the SDK makes for functions that return at once
         )
     except InvocationFailed as failed:
-        return {
-            "calls": service.calls,
-            "output": None,
-            "invocation_error": {"category": "INVOCATION", "rule": failed.rule},
-        }
+        return {"calls": service.calls, "output": None, "invocation_error": invocation_error(failed)}
+    except InvalidInputError:  # a rejected envelope fails the invocation too
+        return {"calls": service.calls, "output": None, "invocation_error": INVOCATION}
     script = Script(engine)
     try:
         try:
@@ -156,17 +161,28 @@ def run(case_input: dict[str, Any]) -> dict[str, Any]:
                 value = "null"  # json.dumps(None): Python returns None as "null"
             output = engine.finish_return(value)
     except InvocationFailed as failed:
-        return {
-            "calls": service.calls,
-            "output": None,
-            "invocation_error": {"category": "INVOCATION", "rule": failed.rule},
-        }
+        return {"calls": service.calls, "output": None, "invocation_error": invocation_error(failed)}
     return {"calls": service.calls, "output": output}
+
+
+def invocation_error(failed: InvocationFailed) -> dict[str, Any]:
+    return {**INVOCATION, "rule": failed.rule}
 
 
 class Script:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self.python = engine.profile.value == "python"
+
+    def serialized(self, text: str | None) -> str | None:
+        """A handler's return value (the script gives it as JSON text) as the profile's SDK
+        serializes it: json.dumps for python, JSON.stringify otherwise."""
+        if text is None:
+            return None
+        value = json.loads(text)
+        if self.python:
+            return json.dumps(value)
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
     def block(self, statements: list[Any], context: int) -> tuple[str | None] | None:
         for statement in statements:
@@ -234,7 +250,7 @@ class Script:
                 raise Suspended()
             return None
         if "return" in s:
-            return (s["return"],)
+            return (self.serialized(s["return"]),)
         if "throw" in s:
             raise scripted_error(s["throw"])
         raise ValueError(f"handler: unknown statement {s!r}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -98,8 +99,23 @@ SUITES: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
 }
 
 
+REPEAT = re.compile(r"\{\{repeat:(\d+):(.{1,8}?)\}\}", re.DOTALL)
+
+
+def expand(value: Any) -> Any:
+    """``value`` with every ``{{repeat:N:UNIT}}`` (a run of N copies of UNIT) written out."""
+    if isinstance(value, str):
+        return REPEAT.sub(lambda m: m.group(2) * int(m.group(1)), value)
+    if isinstance(value, list):
+        return [expand(v) for v in value]
+    if isinstance(value, dict):
+        return {k: expand(v) for k, v in value.items()}
+    return value
+
+
 def judge(run: Callable[[dict[str, Any]], dict[str, Any]], case: dict[str, Any]) -> Any:
     """None when the case passes, else the actual outcome."""
+    case = expand(case)
     expected = case["expected"]
     try:
         actual = run(case.get("input", {}))

@@ -137,6 +137,9 @@ pub fn call_json(
                 let op = index(&req, "op")?;
                 let outcome = match req.field("outcome") {
                     Some(o) if o.get("success").is_some() => ChildOutcome::Success { payload: held },
+                    Some(o) if o.get("raised").is_some() => {
+                        ChildOutcome::Raised(thrown(inv.profile(), o)?)
+                    }
                     Some(o) => ChildOutcome::Failure(failure(o)?),
                     None => return Err(missing("outcome")),
                 };
@@ -421,6 +424,7 @@ fn output_json(profile: Profile, output: &Output) -> Json {
             (object(vec![status("FAILED"), ("Error", error)]), false)
         }
         Output::Pending => (object(vec![status("PENDING")]), false),
+        Output::FailedStored => (object(vec![status("FAILED")]), false),
     };
     object(vec![("output", out), ("result_held", Json::Bool(held))])
 }

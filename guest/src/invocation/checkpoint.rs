@@ -23,7 +23,9 @@ const MAX_PAGES: u32 = 100_000;
 
 struct Queued {
     seq: u64,
-    update: Update,
+    /// None: a refresh, a checkpoint call with no update (JS 2.4.0 sends one to re-read a due
+    /// timer's state).
+    update: Option<Update>,
     /// The update's JSON (a held payload as `null`).
     json: String,
     size: usize,
@@ -135,9 +137,22 @@ impl Queue {
         };
         self.items.push_back(Queued {
             seq,
-            update,
+            update: Some(update),
             json,
             size,
+        });
+        seq
+    }
+
+    /// Queue a checkpoint call with no update (a refresh of the operations' state).
+    pub fn push_refresh(&mut self) -> u64 {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.items.push_back(Queued {
+            seq,
+            update: None,
+            json: String::new(),
+            size: 0,
         });
         seq
     }
@@ -173,12 +188,15 @@ impl Invocation {
         let mut updates = Vec::with_capacity(count);
         let mut held = Vec::new();
         let mut last_seq = 0;
-        for (index, item) in q.items.iter().take(count).enumerate() {
-            if matches!(item.update.payload, Payload::Held { .. }) {
-                held.push((index, item.seq));
+        for item in q.items.iter().take(count) {
+            last_seq = item.seq;
+            let Some(update) = &item.update else {
+                continue; // a refresh adds no update to the call
+            };
+            if matches!(update.payload, Payload::Held { .. }) {
+                held.push((updates.len(), item.seq));
             }
             updates.push(item.json.clone());
-            last_seq = item.seq;
         }
         q.in_flight = Some(InFlight::Checkpoint { last_seq });
         Some(Io::Checkpoint {
@@ -272,7 +290,7 @@ impl Invocation {
         let q = &mut self.queue;
         q.token = token;
         while let Some(item) = q.items.front().filter(|i| i.seq <= last_seq) {
-            if item.update.op_type == OpType::Execution {
+            if item.update.as_ref().is_some_and(|u| u.op_type == OpType::Execution) {
                 q.execution_result_stored = true;
             }
             q.items.pop_front();

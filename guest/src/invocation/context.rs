@@ -18,6 +18,9 @@ const SUB_TYPE: &str = "RunInChildContext";
 pub enum ChildOutcome<'a> {
     Success { payload: Option<&'a str> },
     Failure(UserError<'a>),
+    /// An operation error the core raised inside the child escaped it, already as the error
+    /// object the profile's SDK records for it (see `output::escaped_error`).
+    Raised(ErrorObject),
 }
 
 impl Invocation {
@@ -28,9 +31,11 @@ impl Invocation {
             return Ok(Answer::Stop);
         }
         let (id, prefix, parent_id) = self.next_id(call)?;
+        let step_id = prefix.clone();
         let checkpoint = self.checkpointed(&id).cloned();
         if let Some(checkpoint) = &checkpoint {
             let identity = Identity {
+                step_id: &step_id,
                 op_type: "CONTEXT",
                 sub_type: SUB_TYPE,
                 name: call.name,
@@ -153,8 +158,12 @@ impl Invocation {
                 None
             }
             ChildOutcome::Failure(e) if e.unrecoverable => return Ok(Answer::Propagate),
-            ChildOutcome::Failure(e) => {
-                let error = ErrorObject::from_user_error(self.profile, e);
+            ChildOutcome::Failure(_) | ChildOutcome::Raised(_) => {
+                let error = match outcome {
+                    ChildOutcome::Failure(e) => ErrorObject::from_user_error(self.profile, e),
+                    ChildOutcome::Raised(e) => e.clone(),
+                    ChildOutcome::Success { .. } => ErrorObject::default(),
+                };
                 update.action = UpdateAction::Fail;
                 update.error = Some(error.clone());
                 Some(error)

@@ -20,6 +20,8 @@ pub enum Finish {
     Suspend,
     /// An operation answered Stop.
     Stopped,
+    /// It raised an error too large to return (Python): the error was checkpointed instead.
+    ThrowStored,
 }
 
 /// The handler's result field.
@@ -37,6 +39,8 @@ pub enum ResultField {
 pub enum Output {
     Succeeded(ResultField),
     Failed(ErrorObject),
+    /// FAILED with no `Error`: it was checkpointed (an EXECUTION FAIL update) for being too large.
+    FailedStored,
     Pending,
     /// The invocation fails (the handler raises); Lambda retries it.
     InvocationError {
@@ -89,6 +93,25 @@ impl Invocation {
             (Finish::Return { .. }, Some(text)) => Finish::Return {
                 result: Some(text.len()),
             },
+            // Python 3.0.0 checkpoints an error whose FAILED output would not fit the response
+            // and returns FAILED without it (JS 2.4.0 has no such fallback).
+            (Finish::Throw(error), _)
+                if self.profile == Profile::Python && failed_output_size(&error) > RESPONSE_LIMIT =>
+            {
+                self.queue.push(Update {
+                    profile: self.profile,
+                    op_type: OpType::Execution,
+                    id: format!("execution-result-{}", now_ms as u64),
+                    parent_id: None,
+                    name: None,
+                    sub_type: None,
+                    action: UpdateAction::Fail,
+                    payload: Payload::Absent,
+                    error: Some(error),
+                    options: Options::None,
+                });
+                Finish::ThrowStored
+            }
             (other, _) => other,
         };
         self.finish = Some(finish);
@@ -128,6 +151,7 @@ impl Invocation {
             }
             Finish::Return { result: None } => Output::Succeeded(ResultField::Absent),
             Finish::Throw(error) => Output::Failed(error.clone()),
+            Finish::ThrowStored => Output::FailedStored,
             Finish::Suspend if self.ops.iter().any(|o| o.state == State::Blocked) => {
                 Output::Pending
             }
@@ -145,6 +169,15 @@ impl Invocation {
     fn large_result_sent(&self) -> bool {
         self.queue.sent_execution_result()
     }
+}
+
+/// `len(json.dumps(output))` of a FAILED output carrying `error` (Python's default separators
+/// add a space after each `,` and `:`).
+fn failed_output_size(error: &ErrorObject) -> usize {
+    let mut w = crate::json::Writer::new(true);
+    let separators = error.write(&mut w, Profile::Python);
+    // {"Status": "FAILED", "Error": <error>}
+    w.finish().len() + separators + r#"{"Status": "FAILED", "Error": }"#.len()
 }
 
 /// The error object of an operation error the core raised (StepError, ChildContextError, ...)

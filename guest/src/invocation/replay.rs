@@ -11,6 +11,9 @@ use crate::wire::{CheckpointedOperation, ErrorObject};
 
 /// What the code calls now.
 pub struct Identity<'a> {
+    /// The SDK's own name for the operation in its message: JS the hierarchical step id
+    /// (`1-2`), Python the wire id.
+    pub step_id: &'a str,
     pub op_type: &'static str,
     pub sub_type: &'static str,
     pub name: Option<&'a str>,
@@ -26,7 +29,7 @@ pub fn mismatch(
 ) -> Option<ErrorObject> {
     match profile {
         Profile::Python => python(id, now, op),
-        Profile::Ts | Profile::Unified => js(id, now, op),
+        Profile::Ts | Profile::Unified => js(now.step_id, now, op),
     }
 }
 
@@ -75,7 +78,8 @@ fn js(id: &str, now: &Identity<'_>, op: &CheckpointedOperation) -> Option<ErrorO
     };
     Some(ErrorObject::message_and_type(
         format!(
-            "Non-deterministic execution detected: Operation {field} mismatch for step \"{id}\". \
+            "[Unrecoverable Execution] Non-deterministic execution detected: Operation {field} \
+             mismatch for step \"{id}\". \
              Expected {field} {}, but got {}. This indicates non-deterministic control flow in \
              your workflow code.",
             quoted(was),

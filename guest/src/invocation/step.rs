@@ -4,6 +4,7 @@
 use super::replay::{mismatch, Identity};
 use super::{check_now, Answer, Call, Invocation, Kind, Op, State, StrategyRef, Verdict};
 use crate::error::CoreError;
+use crate::profile::Profile;
 use crate::retry::{Jitter, Strategy};
 use crate::step::{self, Action, Plan, Semantics, StepCall, StepOutcome};
 use crate::wire::Payload;
@@ -56,7 +57,7 @@ impl Invocation {
             }
         }
         let random = random.unwrap_or(0.0);
-        let (id, _, parent_id) = self.next_id(call)?;
+        let (id, step_id, parent_id) = self.next_id(call)?;
         let handle = self.add_op(Op {
             kind: Kind::Step {
                 semantics,
@@ -71,6 +72,7 @@ impl Invocation {
         let op = self.op(handle)?.clone();
         if let Some(checkpoint) = self.checkpointed(&op.id) {
             let identity = Identity {
+                step_id: &step_id,
                 op_type: "STEP",
                 sub_type: "Step",
                 name: call.name,
@@ -87,6 +89,14 @@ impl Invocation {
         let plan = with_strategy(&op, lookup, |s| {
             step::begin(&step_call, self.checkpointed(&op.id), s, random)
         })?;
+        // JS 2.4.0 re-reads the state with an empty checkpoint when a retry timer is already due
+        // but the operation is not READY yet, before it suspends.
+        let due = self.checkpointed(&op.id).is_some_and(|c| {
+            c.status == Status::Pending && c.next_attempt_ms.is_some_and(|t| t <= call.now_ms)
+        });
+        if due && self.profile == Profile::Ts {
+            self.queue.push_refresh();
+        }
         Ok(self.apply(handle, plan, None))
     }
 

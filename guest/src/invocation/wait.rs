@@ -4,6 +4,7 @@
 use super::replay::{mismatch, Identity};
 use super::{check_now, Answer, Call, Invocation, Kind, Op, State, Verdict};
 use crate::error::CoreError;
+use crate::profile::Profile;
 use crate::wire::{OpType, Options, Payload, Status, Update, UpdateAction};
 
 /// The service's WaitSeconds range.
@@ -25,7 +26,7 @@ impl Invocation {
         if self.stopped() {
             return Ok(Answer::Stop);
         }
-        let (id, _, parent_id) = self.next_id(call)?;
+        let (id, step_id, parent_id) = self.next_id(call)?;
         let handle = self.add_op(Op {
             kind: Kind::Wait,
             id: id.clone(),
@@ -52,6 +53,7 @@ impl Invocation {
             return Ok(Answer::Suspend);
         };
         let identity = Identity {
+            step_id: &step_id,
             op_type: "WAIT",
             sub_type: "Wait",
             name: call.name,
@@ -66,6 +68,14 @@ impl Invocation {
         if checkpoint.status == Status::Succeeded {
             self.set_state(handle, State::Finished);
             return Ok(Answer::Replay { payload: None });
+        }
+        // JS 2.4.0 re-reads the state with an empty checkpoint when the wait is already due but
+        // not yet SUCCEEDED, before it suspends.
+        let due = checkpoint
+            .scheduled_end_ms
+            .is_some_and(|t| t <= call.now_ms);
+        if due && self.profile == Profile::Ts {
+            self.queue.push_refresh();
         }
         Ok(Answer::Suspend)
     }

@@ -357,7 +357,7 @@ class Engine:
         except (Suspended, Stopped):
             raise
         except Exception as err:
-            answer = self._call({"call": "child-done", "op": op, "outcome": failure_of(err)})
+            answer = self._call({"call": "child-done", "op": op, "outcome": escaped(err)})
             if answer["kind"] == "propagate":
                 raise
             return self._final(answer, serdes)
@@ -393,10 +393,10 @@ class Engine:
         return self._finish({"outcome": "return"}, result)
 
     def finish_throw(self, error: BaseException) -> dict[str, Any]:
-        if isinstance(error, OperationError):
-            raised = {"error_class": error.error_class, "error": error.error.to_wire()}
-            return self._finish({"outcome": "throw", "raised": raised}, None)
-        return self._finish({"outcome": "throw", "error": failure_of(error)["failure"]}, None)
+        outcome = escaped(error)
+        if "raised" in outcome:
+            return self._finish({"outcome": "throw", "raised": outcome["raised"]}, None)
+        return self._finish({"outcome": "throw", "error": outcome["failure"]}, None)
 
     def finish_suspend(self) -> dict[str, Any]:
         return self._finish({"outcome": "suspend"}, None)
@@ -422,6 +422,14 @@ class Engine:
         if out["result_held"]:
             output["Result"] = result
         return output
+
+
+def escaped(error: BaseException) -> dict[str, Any]:
+    """What escaped a handler or a child: an operation error the core raised (the core records
+    it as the profile's SDK records its own error class), or the user's error."""
+    if isinstance(error, OperationError):
+        return {"raised": {"error_class": error.error_class, "error": error.error.to_wire()}}
+    return failure_of(error)
 
 
 def failure_of(error: BaseException) -> dict[str, Any]:

@@ -14,7 +14,10 @@ const DEFAULT_NOW_MS: f64 = 1_700_000_000_000.0;
 pub fn run(input: &Map<String, Value>) -> crate::Outcome {
     let profile = crate::profile(input)?;
     let request = json!({"profile": profile_name(input), "envelope": input.get("envelope").cloned().unwrap_or(Value::Null)});
-    let inv = api::open_json(&request.to_string())?;
+    // A rejected envelope fails the invocation (the host raises the typed error), as in the SDKs.
+    let Ok(inv) = api::open_json(&request.to_string()) else {
+        return Ok(json!({"calls": [], "output": null, "invocation_error": {"category": "INVOCATION"}}));
+    };
     let mut host = Host {
         inv,
         python: profile == durable_core::Profile::Python,
@@ -77,6 +80,7 @@ pub fn run(input: &Map<String, Value>) -> crate::Outcome {
     host.pump(done.get("sync").and_then(Value::as_u64).unwrap_or(0))?;
     let out = host.call(json!({"call": "output"}), None)?;
     let (output, invocation_error) = match out.get("invocation_error") {
+        // The category is what an SDK shows; the rule is durable-core's name for it.
         Some(e) => (
             Value::Null,
             json!({"category": e.get("category"), "rule": e.get("rule")}),
@@ -255,25 +259,28 @@ impl Host {
         Err("the service calls never ended".to_string())
     }
 
+    /// A handler's return value (the script gives it as JSON text) as the profile's SDK
+    /// serializes it: Python's json.dumps for python, JSON.stringify otherwise.
+    fn serialized(&self, text: &Value) -> Result<Option<String>, Flow> {
+        let Some(text) = text.as_str() else {
+            return Ok(None);
+        };
+        let value: Value = serde_json::from_str(text).map_err(|e| Flow::Error(e.to_string()))?;
+        Ok(Some(if self.python {
+            python_dumps(&value)
+        } else {
+            value.to_string()
+        }))
+    }
+
     /// An update as the profile's transport serializes it: Python json.dumps (ASCII-escaped),
     /// JS JSON.stringify; both compact in the recorded form.
     fn render(&self, update: &Value) -> Value {
-        let text = update.to_string();
-        if !self.python {
-            return json!(text);
-        }
-        let mut out = String::with_capacity(text.len());
-        for c in text.chars() {
-            if (c as u32) < 0x7f {
-                out.push(c);
-            } else {
-                let mut units = [0u16; 2];
-                for unit in c.encode_utf16(&mut units) {
-                    out.push_str(&format!("\\u{unit:04x}"));
-                }
-            }
-        }
-        json!(out)
+        json!(if self.python {
+            ascii(update)
+        } else {
+            update.to_string()
+        })
     }
 
     /// Runs statements; Ok(Some(result)) when one returned (result None: JS undefined).
@@ -383,12 +390,16 @@ impl Host {
                     a
                 }
                 Err(Flow::Throw(thrown)) => {
-                    let failure = thrown
-                        .get("error")
-                        .cloned()
-                        .unwrap_or_else(|| json!({"message": "raised"}));
+                    // An operation error the core raised escapes as `raised`; the user's as `failure`.
+                    let outcome = match (thrown.get("raised"), thrown.get("error")) {
+                        (Some(raised), _) => json!({"raised": raised}),
+                        (None, Some(error)) => json!({"failure": error}),
+                        (None, None) => {
+                            return Err(Flow::Error(format!("nothing escaped: {thrown}")))
+                        }
+                    };
                     self.call(
-                        json!({"call": "child-done", "op": op, "outcome": {"failure": failure}}),
+                        json!({"call": "child-done", "op": op, "outcome": outcome}),
                         None,
                     )?
                 }
@@ -412,7 +423,7 @@ impl Host {
             };
         }
         if let Some(ret) = s.get("return") {
-            return Ok(Some(ret.as_str().map(str::to_string)));
+            return Ok(Some(self.serialized(ret)?));
         }
         if let Some(thrown) = s.get("throw") {
             return Err(Flow::Throw(json!({"error": user_error(thrown)})));
@@ -476,12 +487,53 @@ fn client_failure(fail: &Value, api: &str, python: bool) -> Value {
     } else {
         "GetDurableExecutionState"
     };
+    // botocore's default client retries throttling and 5xx twice before it raises.
+    let retried = if [429, 500, 502, 503, 504].contains(&status) {
+        " (reached max retries: 2)"
+    } else {
+        ""
+    };
     let shown = if python {
-        format!("An error occurred ({code}) when calling the {operation} operation (reached max retries: 0): {message}")
+        format!("An error occurred ({code}) when calling the {operation} operation{retried}: {message}")
     } else {
         message.clone()
     };
     json!({"status": status, "code": code, "message": message, "text": shown})
+}
+
+/// Python's json.dumps with its defaults: ", " and ": " separators, non-ASCII escaped.
+fn python_dumps(value: &Value) -> String {
+    match value {
+        Value::Array(items) => format!(
+            "[{}]",
+            items.iter().map(python_dumps).collect::<Vec<_>>().join(", ")
+        ),
+        Value::Object(fields) => format!(
+            "{{{}}}",
+            fields
+                .iter()
+                .map(|(k, v)| format!("{}: {}", ascii(&Value::String(k.clone())), python_dumps(v)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        other => ascii(other),
+    }
+}
+
+/// Compact JSON with everything outside ASCII escaped, as json.dumps writes it.
+fn ascii(value: &Value) -> String {
+    let mut out = String::new();
+    for c in value.to_string().chars() {
+        if (c as u32) < 0x7f {
+            out.push(c);
+        } else {
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{unit:04x}"));
+            }
+        }
+    }
+    out
 }
 
 fn kind(answer: &Value) -> &str {

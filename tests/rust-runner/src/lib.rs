@@ -95,8 +95,60 @@ pub fn run_file(path: &Path) -> Value {
     json!({"file": path.display().to_string(), "suite": suite_name, "passed": passed, "failures": failures})
 }
 
+/// `value` with every `{{repeat:N:UNIT}}` (a run of N copies of a 1-8 character UNIT) written out.
+pub fn expand(value: &Value) -> Value {
+    match value {
+        Value::String(s) => Value::String(expand_text(s)),
+        Value::Array(items) => Value::Array(items.iter().map(expand).collect()),
+        Value::Object(fields) => Value::Object(
+            fields
+                .iter()
+                .map(|(k, v)| (k.clone(), expand(v)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+fn expand_text(text: &str) -> String {
+    const OPEN: &str = "{{repeat:";
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find(OPEN) {
+        let (before, marker) = rest.split_at(at);
+        out.push_str(before);
+        let body = &marker[OPEN.len()..];
+        let parsed = body.find(':').and_then(|colon| {
+            let count: usize = body[..colon].parse().ok()?;
+            let unit_and_rest = &body[colon + 1..];
+            // The unit is the shortest run of 1 to 8 characters followed by "}}".
+            let end = unit_and_rest
+                .char_indices()
+                .skip(1)
+                .map(|(i, _)| i)
+                .chain(std::iter::once(unit_and_rest.len()))
+                .take(8)
+                .find(|&i| unit_and_rest[i..].starts_with("}}"))?;
+            Some((count, &unit_and_rest[..end], &unit_and_rest[end + 2..]))
+        });
+        match parsed {
+            Some((count, unit, after)) => {
+                out.push_str(&unit.repeat(count));
+                rest = after;
+            }
+            None => {
+                out.push_str(OPEN);
+                rest = body;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// `None` when the case passes, else the actual outcome.
 fn judge(run: Suite, case: &Value) -> Option<Value> {
+    let case = &expand(case);
     let empty = Map::new();
     let input = case
         .get("input")

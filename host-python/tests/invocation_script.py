@@ -269,7 +269,9 @@ def scripted_error(thrown: Mapping[str, Any]) -> Exception:
     """An exception whose class is named like the script's ``type`` (its chain: ``types``)."""
     name = thrown.get("type") or "Exception"
     chain = thrown.get("types") or [name]
-    cls = type(name, (ScriptedError,), {"__module__": "builtins", "__qualname__": name})
+    # "module.Name" is a class of that module (Python's ErrorType qualifies it); bare is builtin.
+    module, _, qualname = name.rpartition(".")
+    cls = type(qualname, (ScriptedError,), {"__module__": module or "builtins", "__qualname__": qualname})
     err = cls(thrown.get("message", ""))
     err.script_types = chain  # type: ignore[attr-defined]
     return err

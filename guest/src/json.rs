@@ -206,6 +206,21 @@ impl Reader<'_> {
 
     fn string(&mut self) -> Result<String, CoreError> {
         self.pos += 1;
+        let start = self.pos;
+        while matches!(self.peek(), Some(b) if b != b'"' && b != b'\\' && b >= 0x20) {
+            self.pos += 1;
+        }
+        // Most strings have no escape: one exact allocation.
+        if self.peek() == Some(b'"') {
+            let plain = self
+                .text
+                .get(start..self.pos)
+                .unwrap_or_default()
+                .to_owned();
+            self.pos += 1;
+            return Ok(plain);
+        }
+        self.pos = start;
         let mut out = String::new();
         loop {
             let start = self.pos;
@@ -294,7 +309,7 @@ pub struct Writer {
 impl Writer {
     pub fn new(ascii_only: bool) -> Self {
         Writer {
-            out: String::new(),
+            out: String::with_capacity(256),
             ascii_only,
         }
     }
@@ -310,9 +325,17 @@ impl Writer {
     pub fn string(&mut self, s: &str) {
         self.out.reserve(s.len() + 2);
         self.out.push('"');
-        // Runs that need no escape are copied whole.
+        // Runs that need no escape are copied whole; bytes are checked first, chars only
+        // where a byte needs one (a multi-byte char starts with a byte >= 0x80).
+        let needs = |b: u8| b < 0x20 || b == b'"' || b == b'\\' || (self.ascii_only && b >= 0x7f);
+        let Some(first) = s.bytes().position(needs) else {
+            self.out.push_str(s);
+            self.out.push('"');
+            return;
+        };
         let mut plain = 0;
-        for (at, c) in s.char_indices() {
+        for (at, c) in s.get(first..).unwrap_or_default().char_indices() {
+            let at = at + first;
             let escape: Option<&str> = match c {
                 '"' => Some("\\\""),
                 '\\' => Some("\\\\"),

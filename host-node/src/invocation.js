@@ -208,7 +208,12 @@ export class Engine {
 
   async #settle(answer, held) {
     if (held !== undefined && answer.held != null) this.#held.set(answer.held, held);
-    if (answer.sync != null) await this.pump(answer.sync);
+    if (answer.sync != null) {
+      await this.pump(answer.sync);
+      // Not stored: the call failed and the invocation stopped; the caller must not see its
+      // value as kept.
+      if (this.#persisted < answer.sync) throw new Stopped();
+    }
     return answer;
   }
 

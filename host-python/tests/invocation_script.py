@@ -140,7 +140,8 @@ def run(case_input: dict[str, Any]) -> dict[str, Any]:
             idle_flush_seconds=None,  # the calls the SDK makes for functions that return at once
         )
     except InvocationFailed as failed:
-        return {"calls": service.calls, "output": None, "invocation_error": invocation_error(failed)}
+        failure = invocation_error(failed)
+        return {"calls": service.calls, "output": None, "invocation_error": failure}
     except InvalidInputError:  # a rejected envelope fails the invocation too
         return {"calls": service.calls, "output": None, "invocation_error": INVOCATION}
     script = Script(engine)
@@ -161,7 +162,8 @@ def run(case_input: dict[str, Any]) -> dict[str, Any]:
                 value = "null"  # json.dumps(None): Python returns None as "null"
             output = engine.finish_return(value)
     except InvocationFailed as failed:
-        return {"calls": service.calls, "output": None, "invocation_error": invocation_error(failed)}
+        failure = invocation_error(failed)
+        return {"calls": service.calls, "output": None, "invocation_error": failure}
     return {"calls": service.calls, "output": output}
 
 
@@ -271,7 +273,8 @@ def scripted_error(thrown: Mapping[str, Any]) -> Exception:
     chain = thrown.get("types") or [name]
     # "module.Name" is a class of that module (Python's ErrorType qualifies it); bare is builtin.
     module, _, qualname = name.rpartition(".")
-    cls = type(qualname, (ScriptedError,), {"__module__": module or "builtins", "__qualname__": qualname})
+    attributes = {"__module__": module or "builtins", "__qualname__": qualname}
+    cls = type(qualname, (ScriptedError,), attributes)
     err = cls(thrown.get("message", ""))
     err.script_types = chain  # type: ignore[attr-defined]
     return err

@@ -290,7 +290,11 @@ impl Invocation {
         let q = &mut self.queue;
         q.token = token;
         while let Some(item) = q.items.front().filter(|i| i.seq <= last_seq) {
-            if item.update.as_ref().is_some_and(|u| u.op_type == OpType::Execution) {
+            if item
+                .update
+                .as_ref()
+                .is_some_and(|u| u.op_type == OpType::Execution)
+            {
                 q.execution_result_stored = true;
             }
             q.items.pop_front();

@@ -16,7 +16,9 @@ const SUB_TYPE: &str = "RunInChildContext";
 
 /// How a child's function ended.
 pub enum ChildOutcome<'a> {
-    Success { payload: Option<&'a str> },
+    Success {
+        payload: Option<&'a str>,
+    },
     Failure(UserError<'a>),
     /// An operation error the core raised inside the child escaped it, already as the error
     /// object the profile's SDK records for it (see `output::escaped_error`).

@@ -96,7 +96,8 @@ impl Invocation {
             // Python 3.0.0 checkpoints an error whose FAILED output would not fit the response
             // and returns FAILED without it (JS 2.4.0 has no such fallback).
             (Finish::Throw(error), _)
-                if self.profile == Profile::Python && failed_output_size(&error) > RESPONSE_LIMIT =>
+                if self.profile == Profile::Python
+                    && failed_output_size(&error) > RESPONSE_LIMIT =>
             {
                 self.queue.push(Update {
                     profile: self.profile,

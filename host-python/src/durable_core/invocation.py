@@ -269,8 +269,13 @@ class Engine:
         """Keep a held payload, then pump to the answer's ``sync``."""
         if held is not None and answer.get("held") is not None:
             self._held[answer["held"]] = held
-        if answer.get("sync") is not None:
-            self.pump(answer["sync"])
+        sync = answer.get("sync")
+        if sync is not None:
+            self.pump(sync)
+            # Not stored: the call failed and the invocation stopped. The caller must not see
+            # its value as kept (another thread may have pumped, so check what was stored).
+            if self._persisted < sync:
+                raise Stopped()
         return answer
 
     # --- operations -------------------------------------------------------------------------

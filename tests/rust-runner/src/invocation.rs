@@ -16,7 +16,9 @@ pub fn run(input: &Map<String, Value>) -> crate::Outcome {
     let request = json!({"profile": profile_name(input), "envelope": input.get("envelope").cloned().unwrap_or(Value::Null)});
     // A rejected envelope fails the invocation (the host raises the typed error), as in the SDKs.
     let Ok(inv) = api::open_json(&request.to_string()) else {
-        return Ok(json!({"calls": [], "output": null, "invocation_error": {"category": "INVOCATION"}}));
+        return Ok(
+            json!({"calls": [], "output": null, "invocation_error": {"category": "INVOCATION"}}),
+        );
     };
     let mut host = Host {
         inv,
@@ -494,7 +496,9 @@ fn client_failure(fail: &Value, api: &str, python: bool) -> Value {
         ""
     };
     let shown = if python {
-        format!("An error occurred ({code}) when calling the {operation} operation{retried}: {message}")
+        format!(
+            "An error occurred ({code}) when calling the {operation} operation{retried}: {message}"
+        )
     } else {
         message.clone()
     };
@@ -506,7 +510,11 @@ fn python_dumps(value: &Value) -> String {
     match value {
         Value::Array(items) => format!(
             "[{}]",
-            items.iter().map(python_dumps).collect::<Vec<_>>().join(", ")
+            items
+                .iter()
+                .map(python_dumps)
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
         Value::Object(fields) => format!(
             "{{{}}}",

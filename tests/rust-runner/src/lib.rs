@@ -100,12 +100,9 @@ pub fn expand(value: &Value) -> Value {
     match value {
         Value::String(s) => Value::String(expand_text(s)),
         Value::Array(items) => Value::Array(items.iter().map(expand).collect()),
-        Value::Object(fields) => Value::Object(
-            fields
-                .iter()
-                .map(|(k, v)| (k.clone(), expand(v)))
-                .collect(),
-        ),
+        Value::Object(fields) => {
+            Value::Object(fields.iter().map(|(k, v)| (k.clone(), expand(v))).collect())
+        }
         other => other.clone(),
     }
 }

@@ -105,7 +105,9 @@ def test_every_fault_was_injected_exactly_once(faults):
         assert len(c["injected"]) == 1, (c["requirement"], c["driver"], c["calls"])
 
 
-@pytest.mark.parametrize("driver", ["python-sdk-core", "node-sdk-core"])
+@pytest.mark.parametrize(
+    "driver", ["python-sdk-core", "node-sdk-core", "core-python", "core-node"]
+)
 def test_with_the_unified_profile_every_core_driver_passes(faults, driver):
     cells = _cells(faults, driver)
     assert {c["verdict"] for c in cells.values()} == {PASSED}, {

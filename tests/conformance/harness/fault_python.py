@@ -82,9 +82,12 @@ class Facts:
             }
 
 
-def handler(facts: Facts) -> Callable[[Any, DurableContext], Any]:
+def handler(
+    facts: Facts, duration: Any = Duration
+) -> Callable[[Any, DurableContext], Any]:
     """The checkpoint-faults handler (see the requirements' ``handler`` prose): step ``first``
-    returns "one", wait ``pause`` 1 s, step ``second`` returns "<first>-two", the result."""
+    returns "one", wait ``pause`` 1 s, step ``second`` returns "<first>-two", the result.
+    ``duration``: the ``Duration`` class of the API the handler runs on."""
 
     def body(_event: Any, ctx: DurableContext) -> Any:
         def first(_step: Any) -> str:
@@ -92,7 +95,7 @@ def handler(facts: Facts) -> Callable[[Any, DurableContext], Any]:
             return "one"
 
         value = ctx.step(first, name="first")
-        ctx.wait(Duration(seconds=1), name="pause")
+        ctx.wait(duration(seconds=1), name="pause")
 
         def second(_step: Any) -> str:
             facts.ran("second")
@@ -103,10 +106,17 @@ def handler(facts: Facts) -> Callable[[Any, DurableContext], Any]:
     return body
 
 
-def serve(client: Any, facts: Facts) -> Callable[[Any], Any]:
-    """The Lambda entry point for one execution: the SDK's wrapper with ``client``; an exception
-    out of the wrapper ends the invocation as Lambda ends it (an Unhandled function error)."""
-    wrapped = durable_execution(handler(facts), boto3_client=client)
+def serve(
+    client: Any, facts: Facts, wrap: Callable[..., Any] | None = None
+) -> Callable[[Any], Any]:
+    """The Lambda entry point for one execution: the SDK's wrapper with ``client`` (or
+    ``wrap(client)``, a wrapper of another API); an exception out of the wrapper ends the
+    invocation as Lambda ends it (an Unhandled function error)."""
+    wrapped = (
+        wrap(client)
+        if wrap is not None
+        else durable_execution(handler(facts), boto3_client=client)
+    )
 
     def invoke(event: Any) -> Any:
         with facts.lock:
@@ -134,3 +144,19 @@ def sdk_entry(proxy_url: str, driver: Any, facts: Facts) -> Callable[[Any], Any]
 
         client = durable_core.aws.classifying_client(client, profile=driver.profile)
     return serve(client, facts)
+
+
+def core_entry(proxy_url: str, driver: Any, facts: Facts) -> Callable[[Any], Any]:
+    """The entry for the ``core-python`` driver: no SDK at all, the same handler on
+    ``durable_core.sdk`` (the invocation engine in the core) with the driver's profile."""
+    from durable_core.sdk import config as core_config
+    from durable_core.sdk import execution as core_execution
+
+    def wrap(client: Any) -> Any:
+        return core_execution.durable_execution(
+            handler(facts, core_config.Duration),
+            boto3_client=client,
+            profile=driver.profile,
+        )
+
+    return serve(boto3_client(proxy_url), facts, wrap)

@@ -132,6 +132,25 @@ REGISTRY: tuple[FaultDriver, ...] = (
         same_as="node-sdk",
         description="as node-sdk-core, profile ts: must equal node-sdk",
     ),
+    FaultDriver(
+        "core-python",
+        "python",
+        "core",
+        "python",
+        profile="unified",
+        entry="harness.fault_python:core_entry",
+        description="no SDK: the same handler on durable_core.sdk (the invocation engine), "
+        "profile unified",
+    ),
+    FaultDriver(
+        "core-node",
+        "node",
+        "core",
+        "ts",
+        profile="unified",
+        description="no SDK: the same handler on durable-core/sdk (the invocation engine), "
+        "profile unified",
+    ),
 )
 
 

@@ -3,7 +3,8 @@
 // invoke endpoint, for dex-local-runner (through the harness's fault proxy). Drivers `node-sdk`
 // (the SDK's own transport and classification: `withDurableExecution(handler, { client })`) and
 // `node-sdk-core` (`{ durableExecutionClient: aws.createDurableExecutionClient(client, { profile })
-// }` from host-node). Started by tests/conformance/harness/fault_suite.py.
+// }` from host-node), and `core-node` (no SDK: durable-core/sdk on the invocation engine).
+// Started by tests/conformance/harness/fault_suite.py.
 //
 //   node fault-server.mjs PROXY_URL
 //
@@ -45,6 +46,7 @@ const sdkDir = path.join(hostNode, "node_modules/@aws/durable-execution-sdk-js")
 // The ESM build, the module host-node's own import of the SDK resolves to.
 const sdk = await import(pathToFileURL(path.join(sdkDir, "dist/index.mjs")).href);
 const core = await import(pathToFileURL(path.join(hostNode, "src/index.js")).href);
+const coreSdk = await import(pathToFileURL(path.join(hostNode, "src/sdk.js")).href);
 const versions = {
   "@aws/durable-execution-sdk-js": JSON.parse(readFileSync(path.join(sdkDir, "package.json"), "utf8")).version,
   "@aws-sdk/client-lambda": requireFromHost("@aws-sdk/client-lambda/package.json").version,
@@ -90,6 +92,8 @@ const DRIVERS = {
         },
       }),
     }),
+  // No SDK at all: durable-core/sdk's withDurableExecution, the invocation engine in the core.
+  "core-node": (facts, profile) => coreSdk.withDurableExecution(body(facts), { client: lambdaClient(), profile }),
 };
 
 function register({ function: name, driver, profile }) {

@@ -441,3 +441,28 @@ def test_a_core_driver_with_a_wrong_delay_fails(harness_run, core, sdk, rid):
     honest = _as_verdict(mine)
     judging.cross_check_delays([honest, reference], {core: sdk})
     assert honest.verdict == mine["verdict"]
+
+
+def test_only_a_failed_cell_showing_a_runner_race_is_rerun():
+    from types import SimpleNamespace
+
+    from harness.__main__ import _is_race
+
+    def verdict(kind: str, deviations: list) -> judging.Verdict:
+        return judging.Verdict(
+            "2-1", "wait", "", "core-node", kind, deviations=deviations
+        )
+
+    race = [{"key": "py-skiptime-early-timer", "findings": []}]
+    reruns, keeps = (
+        SimpleNamespace(rerun_races=True),
+        SimpleNamespace(rerun_races=False),
+    )
+    assert _is_race(verdict(judging.FAILED, race), reruns)
+    assert not _is_race(
+        verdict(judging.FAILED, []), reruns
+    )  # no race seen: a real failure
+    assert not _is_race(verdict(judging.DEVIATION, race), reruns)
+    assert not _is_race(
+        verdict(judging.FAILED, race), keeps
+    )  # SDK drivers are never rerun

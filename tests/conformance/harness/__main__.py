@@ -24,6 +24,7 @@ import threading
 import time
 import traceback
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as dist_version
@@ -173,7 +174,7 @@ def run_all(args: argparse.Namespace) -> dict[str, Any]:
     cases: dict[tuple[str, str, str], Case] = {}
     for name, driver in drivers.items():
         for r in requirements:
-            context, value = resolved[r.id]
+            _context, value = resolved[r.id]
             strategies = ["durable-core"]
             # Control runs: every step and child requirement (cheap; needed to prove runner
             # deviations and to compare delays). Wait requirements configure no retry strategy.
@@ -200,29 +201,46 @@ def run_all(args: argparse.Namespace) -> dict[str, Any]:
                         strategy, lambda d=driver, c=case: d.run(c)
                     )
             driver_seconds[name] = round(time.perf_counter() - t0, 2)
+        wall = round(time.perf_counter() - started, 2)
+
+        def verdict_of(r: official.Requirement, name: str) -> Verdict | None:
+            subject = runs.get((name, r.id, "durable-core"))
+            if subject is None:
+                return None
+            return judging.decide(
+                r,
+                resolved[r.id][0],
+                name,
+                drivers[name].runner,
+                subject,
+                runs.get((name, r.id, "sdk")),
+            )
+
+        verdicts: list[Verdict] = []
+        for r in requirements:
+            for name in drivers:
+                verdict = verdict_of(r, name)
+                if verdict is not None and _is_race(verdict, drivers[name]):
+                    # One fresh execution; the first run's failure stays in the report.
+                    first = verdict
+                    rerun = replace(cases[(name, r.id, "durable-core")], attempt=1)
+                    runs[(name, r.id, "durable-core")] = judging.as_run(
+                        "durable-core", lambda d=drivers[name], c=rerun: d.run(c)
+                    )
+                    verdict = verdict_of(r, name)
+                    if verdict is not None:
+                        verdict.facts["first_run"] = {
+                            "verdict": first.verdict,
+                            "reason": first.reason,
+                            "errors": first.errors[:20],
+                            "deviations": [d.get("key") for d in first.deviations],
+                        }
+                if verdict is not None:
+                    verdicts.append(verdict)
     finally:
         for driver in drivers.values():
             if driver.close is not None:
                 driver.close()
-    wall = round(time.perf_counter() - started, 2)
-
-    verdicts: list[Verdict] = []
-    for r in requirements:
-        context, _ = resolved[r.id]
-        for name in drivers:
-            subject = runs.get((name, r.id, "durable-core"))
-            if subject is None:
-                continue
-            verdicts.append(
-                judging.decide(
-                    r,
-                    context,
-                    name,
-                    drivers[name].runner,
-                    subject,
-                    runs.get((name, r.id, "sdk")),
-                )
-            )
 
     judging.cross_check_delays(
         verdicts,
@@ -293,6 +311,15 @@ def run_all(args: argparse.Namespace) -> dict[str, Any]:
 
 
 # --- report --------------------------------------------------------------------------------------
+
+
+def _is_race(verdict: Verdict, driver: Any) -> bool:
+    """A FAILED cell whose history showed a documented deviation of a racy runner (rerun once)."""
+    return (
+        driver.rerun_races
+        and verdict.verdict == judging.FAILED
+        and bool(verdict.deviations)
+    )
 
 
 def _delay_cell(rows: list[dict[str, Any]]) -> str:
@@ -400,6 +427,17 @@ def render(report: dict[str, Any]) -> tuple[str, int]:
                 lines.append("    control run (SDK's own strategy): the same messages")
 
     block(FAILED, "FAILED")
+    reruns = [v for v in verdicts if v["facts"].get("first_run")]
+    if reruns:
+        header = "Rerun once after a runner race (the first run FAILED)"
+        lines.extend(["", header, "-" * len(header)])
+        for v in reruns:
+            first = v["facts"]["first_run"]
+            lines.append(
+                f"{v['requirement']} {v['driver']}: rerun {v['verdict']}; first run "
+                f"({', '.join(first['deviations'])} detected): {first['reason']}"
+            )
+            lines.extend(f"      {e}" for e in first["errors"])
     block(DEVIATION, "KNOWN_RUNNER_DEVIATION: evidence")
     block(NOT_IMPLEMENTED, "NOT_IMPLEMENTED: reasons")
 

@@ -38,6 +38,9 @@ class Case:
     seed: int = 0
     """Seed for every random draw the handler's retry strategy makes (jitter), identical for the
     durable-core run and its SDK control run so their delays are comparable."""
+    attempt: int = 0
+    """0 for the run; 1 for the one rerun of a cell whose history showed a documented runner race
+    and still FAILED (``Driver.rerun_races``): a fresh execution, same input and seed."""
 
 
 @dataclass
@@ -74,6 +77,10 @@ class Driver:
     close: Callable[[], None] | None = None
     rank: int = 100
     """Column order in reports (lower first)."""
+    rerun_races: bool = False
+    """Rerun once (a fresh execution) a cell that FAILED although a documented deviation of its
+    runner was detected in its history: the runner's races (a timer fired early under
+    --skip-time, a re-invoke it then loses) are load-dependent. Both runs are reported."""
     delay_reference: str | None = None
     """For a driver with no SDK strategy of its own: the SDK driver of the same language whose
     control run's retry delays this driver's must equal (``judging.cross_check_delays``)."""

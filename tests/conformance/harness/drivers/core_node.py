@@ -76,7 +76,7 @@ _versions: dict[str, str] = {}
 
 
 def _key(case: Case) -> str:
-    return f"{case.id}/{case.strategy}/{case.seed}"
+    return f"{case.id}/{case.strategy}/{case.seed}/{case.attempt}"
 
 
 def _http(method: str, url: str, body: Any = None) -> Any:
@@ -254,4 +254,5 @@ DRIVER = Driver(
     close=close,
     rank=40,
     delay_reference="node-sdk",
+    rerun_races=True,
 )

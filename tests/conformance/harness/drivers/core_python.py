@@ -173,7 +173,7 @@ _prepare_error: str | None = None
 
 
 def _key(case: Case) -> str:
-    return f"{case.id}/{case.strategy}/{case.seed}"
+    return f"{case.id}/{case.strategy}/{case.seed}/{case.attempt}"
 
 
 def _botocore_lambda(endpoint: str) -> Any:
@@ -350,4 +350,5 @@ DRIVER = Driver(
     close=close,
     rank=30,
     delay_reference="python-sdk",
+    rerun_races=True,
 )

@@ -251,10 +251,24 @@ impl Invocation {
         }
         let q = &mut self.queue;
         q.pages += 1;
+        let asked = q.marker.take();
         q.marker = match body.field("NextMarker") {
             Some(Json::String(m)) if !m.is_empty() => Some(m.clone()),
             _ => None,
         };
+        // The page we asked for pointing at itself: the listing would go round for ever.
+        if let (Some(next), Some(asked)) = (&q.marker, &asked) {
+            if next == asked {
+                let message = format!(
+                    "GetDurableExecutionState answered NextMarker {next:?}, the marker it was given"
+                );
+                self.stop(Verdict::Invocation {
+                    rule: "unending-state-listing".to_string(),
+                    message,
+                });
+                return Ok(());
+            }
+        }
         if q.pages >= MAX_PAGES && q.marker.is_some() {
             self.stop(Verdict::Invocation {
                 rule: "unending-state-listing".to_string(),

@@ -4,7 +4,7 @@
 //! checkpoint (`ReplayChildren`): then the child runs again and its operations replay.
 
 use super::replay::{mismatch, Identity};
-use super::{check_now, Answer, Call, Context, Invocation, Kind, Op, State, Verdict};
+use super::{check_now, Answer, Call, Context, Invocation, Kind, Op, State};
 use crate::error::CoreError;
 use crate::profile::Profile;
 use crate::step::UserError;
@@ -44,10 +44,7 @@ impl Invocation {
                 parent_id: parent_id.as_deref(),
             };
             if let Some(error) = mismatch(self.profile, &id, &identity, checkpoint) {
-                return Ok(self.stop(Verdict::Execution {
-                    rule: "non-deterministic".to_string(),
-                    error,
-                }));
+                return Ok(self.non_deterministic(error));
             }
         }
         let replay_children = checkpoint

@@ -31,6 +31,7 @@ pub use step::Lookup;
 use crate::error::CoreError;
 use crate::profile::Profile;
 use crate::retry::Strategy;
+pub(crate) use crate::step::check_now;
 use crate::step::ids::operation_id;
 use crate::step::Semantics;
 use crate::wire::{CheckpointedOperation, ErrorObject};
@@ -262,17 +263,5 @@ impl Invocation {
     /// Once stopped, every operation call answers Stop.
     fn stopped(&self) -> bool {
         self.verdict.is_some() || self.finish.is_some()
-    }
-}
-
-pub(crate) fn check_now(now_ms: f64) -> Result<(), CoreError> {
-    if now_ms.is_finite() && (0.0..253_402_300_800_000.0).contains(&now_ms) {
-        Ok(())
-    } else {
-        Err(CoreError::out_of_range(
-            "now-ms",
-            now_ms,
-            "must be epoch milliseconds between 1970 and 9999",
-        ))
     }
 }

@@ -6,8 +6,19 @@
 //! (`OperationIdentifier.validate_checkpoint`) compares Type, SubType, Name and ParentId (empty
 //! meaning none) and reports every difference in one message.
 
+use super::{Answer, Invocation, Verdict};
 use crate::profile::Profile;
 use crate::wire::{CheckpointedOperation, ErrorObject};
+
+impl Invocation {
+    /// Fail the execution with the profile's NonDeterministicExecutionError.
+    pub(super) fn non_deterministic(&mut self, error: ErrorObject) -> Answer {
+        self.stop(Verdict::Execution {
+            rule: "non-deterministic".to_string(),
+            error,
+        })
+    }
+}
 
 /// What the code calls now.
 pub struct Identity<'a> {

@@ -79,10 +79,7 @@ impl Invocation {
                 parent_id: op.parent_id.as_deref(),
             };
             if let Some(error) = mismatch(self.profile, &op.id, &identity, checkpoint) {
-                return Ok(self.stop(Verdict::Execution {
-                    rule: "non-deterministic".to_string(),
-                    error,
-                }));
+                return Ok(self.non_deterministic(error));
             }
         }
         let step_call = self.step_call(&op, semantics, call.now_ms);

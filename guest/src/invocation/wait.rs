@@ -2,7 +2,7 @@
 //! replays as done. (Both SDKs: `WaitOperationExecutor`, `createWaitHandler`.)
 
 use super::replay::{mismatch, Identity};
-use super::{check_now, Answer, Call, Invocation, Kind, Op, State, Verdict};
+use super::{check_now, Answer, Call, Invocation, Kind, Op, State};
 use crate::error::CoreError;
 use crate::profile::Profile;
 use crate::wire::{OpType, Options, Payload, Status, Update, UpdateAction};
@@ -60,10 +60,7 @@ impl Invocation {
             parent_id: parent_id.as_deref(),
         };
         if let Some(error) = mismatch(self.profile, &id, &identity, checkpoint) {
-            return Ok(self.stop(Verdict::Execution {
-                rule: "non-deterministic".to_string(),
-                error,
-            }));
+            return Ok(self.non_deterministic(error));
         }
         if checkpoint.status == Status::Succeeded {
             self.set_state(handle, State::Finished);

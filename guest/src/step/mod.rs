@@ -378,7 +378,7 @@ fn check_random(random: f64) -> Result<(), CoreError> {
 }
 
 /// Epoch milliseconds between 1970 and the year 10000.
-fn check_now(now_ms: f64) -> Result<(), CoreError> {
+pub(crate) fn check_now(now_ms: f64) -> Result<(), CoreError> {
     if now_ms.is_finite() && (0.0..253_402_300_800_000.0).contains(&now_ms) {
         Ok(())
     } else {

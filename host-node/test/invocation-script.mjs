@@ -177,6 +177,20 @@ class Script {
       const body = async (inner) => (await this.block(spec.handler ?? [], inner))?.value ?? undefined;
       return this.caught(spec, () => engine.child(context, spec.name, body, { serdes: PASS_THROUGH }));
     }
+    // JS branches run as a JS user runs them (Promise.all); Python's threads are emulated one
+    // branch after the other.
+    if (s.concurrent && !this.python) {
+      const settled = await Promise.allSettled(s.concurrent.map((branch) => this.block(branch, context)));
+      let suspended = false;
+      for (const r of settled) {
+        if (r.status === 'rejected') {
+          if (!(r.reason instanceof Suspended)) throw r.reason;
+          suspended = true;
+        }
+      }
+      if (suspended) throw new Suspended();
+      return undefined;
+    }
     if (s.concurrent) {
       let suspended = false;
       for (const branch of s.concurrent) {

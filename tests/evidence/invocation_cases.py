@@ -1250,6 +1250,10 @@ DIVERGENCES = {
     ("python", "batching, one step of 800 KiB"): _TOO_BIG.format(
         sdk="python 3.0.0 sends it"),
     ("ts", "batching, one step of 800 KiB"): _TOO_BIG.format(sdk="ts 2.4.0 sends it"),
+    ("python", "batching, three concurrent steps of 300 KiB"): _TOO_BIG.format(
+        sdk="python 3.0.0 sends them in two calls cut at 750 KiB"),
+    ("ts", "batching, three concurrent steps of 300 KiB"): _TOO_BIG.format(
+        sdk="ts 2.4.0 sends them in two calls cut at 750 KiB"),
     ("python", "checkpoint fails no HTTP response"): _NO_RESPONSE.format(
         sdk="python 3.0.0 raises AttributeError from its own error wrapper"),
     ("python", "paging, get-state fails no HTTP response"): _NO_RESPONSE.format(

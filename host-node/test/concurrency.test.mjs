@@ -64,21 +64,3 @@ test('a token lost under Promise.all fails the invocation and hands no branch it
   await assert.rejects(engine.finishStopped(), (e) => e instanceof InvocationFailed && e.rule === 'checkpoint-without-token');
 });
 
-// The JS SDK's own batching of Promise.all branches, captured from @aws/durable-execution-sdk-js
-// 2.4.0 (tests/vectors-pending/: the Rust and Python runners do not model JS's event loop yet, so
-// these cases are not cross-host vectors). On the Node host, real Promise.all branches on the
-// engine must send exactly the SDK's calls.
-test('Promise.all branches are batched exactly as the JS SDK batches them (captured cases)', async () => {
-  const { execFileSync } = await import('node:child_process');
-  const { readFileSync } = await import('node:fs');
-  const { fileURLToPath } = await import('node:url');
-  const pending = fileURLToPath(new URL('../../tests/vectors-pending', import.meta.url));
-  const runner = fileURLToPath(new URL('./vectors-runner.mjs', import.meta.url));
-  const file = `${pending}/invocation-concurrency.json`;
-  const tsCases = JSON.parse(readFileSync(file, 'utf8')).cases.filter((c) => c.input.profile === 'ts');
-  assert.ok(tsCases.length >= 4, `only ${tsCases.length} ts concurrency cases`);
-  const report = JSON.parse(execFileSync(process.execPath, [runner, '--vectors', pending], { maxBuffer: 1 << 28 }));
-  const pendingFile = report.files.find((f) => f.file.endsWith('invocation-concurrency.json'));
-  const failedTs = pendingFile.failures.filter((f) => f.name.startsWith('ts:'));
-  assert.deepEqual(failedTs.map((f) => f.name), []);
-});

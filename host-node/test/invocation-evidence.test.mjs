@@ -25,7 +25,7 @@ const MIN_CASES_CHECKED = 80;
 function vectorFiles() {
   const extra = (process.env.DURABLE_CORE_VECTORS ?? "").split(":").filter(Boolean);
   const files = [];
-  for (const dir of [join(repo, "tests", "vectors"), join(repo, "tests", "vectors-pending"), ...extra]) {
+  for (const dir of [join(repo, "tests", "vectors"), ...extra]) {
     for (const file of readdirSync(dir).filter((f) => f.endsWith(".json")).sort()) {
       const doc = JSON.parse(readFileSync(join(dir, file), "utf8"));
       if (doc.suite === "invocation") files.push([file, doc]);

@@ -177,18 +177,22 @@ class Script {
       const body = async (inner) => (await this.block(spec.handler ?? [], inner))?.value ?? undefined;
       return this.caught(spec, () => engine.child(context, spec.name, body, { serdes: PASS_THROUGH }));
     }
-    // JS branches run as a JS user runs them (Promise.all); Python's threads are emulated one
-    // branch after the other.
-    if (s.concurrent && !this.python) {
-      const settled = await Promise.allSettled(s.concurrent.map((branch) => this.block(branch, context)));
-      let suspended = false;
-      for (const r of settled) {
-        if (r.status === 'rejected') {
-          if (!(r.reason instanceof Suspended)) throw r.reason;
-          suspended = true;
-        }
+    // Branches of one step or wait each run concurrently as each SDK's users run them: JS
+    // branches under Promise.all on the real engine; Python's threads (as the SDK's evidence
+    // fixes their interleaving) each run until they wait for a stored update, then the next:
+    // the engine drains its queue only once the event loop turns, so a branch given enough
+    // microtask turns is waiting when the next starts.
+    if (s.concurrent && singleOperations(s.concurrent)) {
+      const running = [];
+      for (const branch of s.concurrent) {
+        const settled = this.block(branch, context).then(() => undefined, (error) => error);
+        running.push(settled);
+        if (this.python) for (let turn = 0; turn < 64; turn++) await null;
       }
-      if (suspended) throw new Suspended();
+      const errors = (await Promise.all(running)).filter((e) => e !== undefined);
+      const thrown = errors.find((e) => !(e instanceof Suspended));
+      if (thrown) throw thrown;
+      if (errors.length) throw new Suspended();
       return undefined;
     }
     if (s.concurrent) {
@@ -217,6 +221,11 @@ class Script {
     }
     return undefined;
   }
+}
+
+/** True when every branch is one step (first attempt, no catch, at-least-once) or one wait. */
+function singleOperations(branches) {
+  return branches.every((b) => b.length === 1 && (b[0].wait || (b[0].step && !('catch' in b[0].step) && !('semantics' in b[0].step))));
 }
 
 /** Python's json.dumps with its defaults: ", " and ": " separators, non-ASCII escaped. */

@@ -22,6 +22,7 @@ from durable_core.invocation import (
     Stopped,
     Suspended,
     UnreadableResponse,
+    failure_of,
 )
 
 DEFAULT_NOW_MS = 1_700_000_000_000
@@ -242,6 +243,9 @@ class Script:
                 spec, lambda: engine.child(context, spec.get("name"), body, serdes=PASS_THROUGH)
             )
         if "concurrent" in s:
+            single = single_operations(s["concurrent"])
+            if single is not None:
+                return self.concurrently(single, context)
             suspended = False
             for branch in s["concurrent"]:
                 try:
@@ -257,6 +261,90 @@ class Script:
             raise scripted_error(s["throw"])
         raise ValueError(f"handler: unknown statement {s!r}")
 
+    def concurrently(self, branches: list[Mapping[str, Any]], context: int) -> None:
+        """Branches of one step or wait each, run concurrently as each SDK's users run them. JS
+        (``Promise.all``): every branch reaches its operation in the same turn (the START
+        updates queue), a function that throws settles a turn before one that returns (a result
+        is serialized first). Python (threads, as the SDK's evidence fixes their interleaving):
+        each branch runs until it waits for its update to be stored, then the next. Either way
+        the queue goes out once every branch waits, in one batch (cut at the limits), and the
+        branches settle in order."""
+        engine = self.engine
+        finals: list[tuple[int, dict[str, Any]]] = []
+        running: list[tuple[int, dict[str, Any], Mapping[str, Any]]] = []
+        for i, s in enumerate(branches):
+            if "wait" in s:
+                spec = s["wait"]
+                request = {
+                    "call": "wait",
+                    "context": context,
+                    "name": spec.get("name"),
+                    "seconds": spec.get("seconds"),
+                    "now_ms": engine.now_ms(),
+                }
+                finals.append((i, engine._call(request)))
+                continue
+            spec = s["step"]
+            request = {"call": "step", "context": context, "name": spec.get("name")}
+            request["now_ms"] = engine.now_ms()
+            retry = spec.get("retry")
+            if retry is not None:
+                preset = retry.get("preset")
+                named = isinstance(preset, str)
+                request["retry"] = {"preset": {"name": preset}} if named else retry
+            answer = engine._drawing(request)
+            if answer["kind"] == "execute" and answer.get("sync") is None:
+                running.append((i, answer, spec))
+                if self.python:
+                    self._finish_attempts(running, finals)
+            else:
+                finals.append((i, answer))
+        self._finish_attempts(running, finals)
+        finals.sort(key=lambda f: f[0])
+        syncs = [a["sync"] for _, a in finals if a.get("sync") is not None]
+        if syncs:
+            engine.pump(max(syncs))
+        suspended, thrown = False, None
+        for _, answer in finals:
+            try:
+                engine._final(answer, PASS_THROUGH)
+            except Suspended:
+                suspended = True
+            except OperationError as error:
+                thrown = thrown or error
+        if thrown is not None:
+            raise thrown
+        if suspended:
+            raise Suspended()
+
+    def _finish_attempts(
+        self,
+        running: list[tuple[int, dict[str, Any], Mapping[str, Any]]],
+        finals: list[tuple[int, dict[str, Any]]],
+    ) -> None:
+        """Runs the first attempt of each running step (failures first, then results)."""
+        engine = self.engine
+
+        def first_outcome(spec: Mapping[str, Any]) -> Mapping[str, Any]:
+            return (spec.get("attempts") or [{"payload": None}])[0]
+
+        running.sort(key=lambda r: ("throw" not in first_outcome(r[2]), r[0]))
+        for i, answer, spec in running:
+            outcome = first_outcome(spec)
+            done = {"call": "step-done", "op": answer["op"], "now_ms": engine.now_ms()}
+            if "throw" in outcome:
+                error = scripted_error(outcome["throw"])
+                result = engine._drawing({**done, "outcome": failure_of(error)})
+            else:
+                payload = outcome.get("payload")
+                result = engine._call({**done, "outcome": {"success": {}}}, payload)
+                if payload is not None and result.get("held") is not None:
+                    engine._held[result["held"]] = payload
+            if result["kind"] == "execute":
+                raise RuntimeError("concurrently: a retried attempt is not modelled")
+            finals.append((i, result))
+        running.clear()
+
     @staticmethod
     def _caught(spec: Mapping[str, Any], run: Any) -> None:
         try:
@@ -265,6 +353,22 @@ class Script:
             if not spec.get("catch"):
                 raise
         return None
+
+
+def single_operations(branches: list[Any]) -> list[Mapping[str, Any]] | None:
+    """Each branch's only statement when every branch is one step (first attempt only, no
+    catch, at-least-once) or one wait: the shapes ``concurrently`` models."""
+    single = []
+    for branch in branches:
+        if len(branch) != 1:
+            return None
+        s = branch[0]
+        step = s.get("step")
+        if "wait" in s or (step is not None and "catch" not in step and "semantics" not in step):
+            single.append(s)
+        else:
+            return None
+    return single
 
 
 def scripted_error(thrown: Mapping[str, Any]) -> Exception:

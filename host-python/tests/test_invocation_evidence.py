@@ -35,7 +35,7 @@ MIN_CASES_CHECKED = 80
 def _vector_files() -> list[Path]:
     extra = [Path(d) for d in os.environ.get("DURABLE_CORE_VECTORS", "").split(":") if d]
     files = []
-    for directory in [REPO / "tests" / "vectors", REPO / "tests" / "vectors-pending", *extra]:
+    for directory in [REPO / "tests" / "vectors", *extra]:
         for path in sorted(directory.glob("*.json")):
             if json.loads(path.read_text(encoding="utf-8")).get("suite") == "invocation":
                 files.append(path)

@@ -410,6 +410,9 @@ impl Host {
             return self.settle(&done, child, None);
         }
         if let Some(branches) = s.get("concurrent").and_then(Value::as_array) {
+            if let Some(single) = single_operations(branches) {
+                return self.concurrently(&single, context);
+            }
             let mut suspended = false;
             for branch in branches {
                 match self.block(branch.as_array().map(Vec::as_slice).unwrap_or(&[]), context) {
@@ -431,6 +434,124 @@ impl Host {
             return Err(Flow::Throw(json!({"error": user_error(thrown)})));
         }
         Err(Flow::Error(format!("handler: unknown statement {s}")))
+    }
+
+    /// Branches of one step or wait each, run concurrently as each SDK's users run them. JS
+    /// (`Promise.all`): every branch reaches its operation in the same turn (the START updates
+    /// queue), a function that throws settles a turn before one that returns (the SDK and
+    /// host-node serialize a result first). Python (threads, as the SDK's evidence fixes their
+    /// interleaving): each branch runs until it waits for its update to be stored, then the
+    /// next. Either way the queue goes out once every branch waits, in one batch (cut at the
+    /// limits), and the branches settle in order.
+    fn concurrently(
+        &mut self,
+        branches: &[&Value],
+        context: u64,
+    ) -> Result<Option<Option<String>>, Flow> {
+        let now = self.now_ms;
+        let mut answers: Vec<(usize, Value, &Value)> = Vec::new();
+        let mut running: Vec<(usize, Value, &Value)> = Vec::new();
+        for (i, s) in branches.iter().enumerate() {
+            if let Some(wait) = s.get("wait") {
+                let answer = self.call(
+                    json!({"call": "wait", "context": context, "name": wait.get("name"),
+                                              "seconds": wait.get("seconds"), "now_ms": now}),
+                    None,
+                )?;
+                answers.push((i, answer, wait));
+            } else if let Some(step) = s.get("step") {
+                let mut request = json!({"call": "step", "context": context, "name": step.get("name"), "now_ms": now});
+                if let Some(retry) = step.get("retry") {
+                    request["retry"] = match retry.get("preset").and_then(Value::as_str) {
+                        Some(name) => json!({"preset": {"name": name}}),
+                        None => retry.clone(),
+                    };
+                }
+                let answer = self.call(request, None)?;
+                if kind(&answer) == "execute" && answer.get("sync").is_none_or(Value::is_null) {
+                    running.push((i, answer, step));
+                    if self.python {
+                        self.finish_attempts(&mut running, &mut answers)?;
+                    }
+                } else {
+                    answers.push((i, answer, step));
+                }
+            }
+        }
+        self.finish_attempts(&mut running, &mut answers)?;
+        // Settled in branch order, as Promise.allSettled reports them and Python joins threads.
+        answers.sort_by_key(|(i, _, _)| *i);
+        let last = answers
+            .iter()
+            .filter_map(|(_, a, _)| a.get("sync").and_then(Value::as_u64))
+            .max()
+            .unwrap_or(0);
+        self.pump(last)?;
+        let (mut suspended, mut thrown) = (false, None);
+        for (_, answer, spec) in &answers {
+            match self.settle(answer, spec, None) {
+                Ok(_) => {}
+                Err(Flow::Suspend) => suspended = true,
+                Err(Flow::Throw(t)) => thrown = thrown.or(Some(Flow::Throw(t))),
+                Err(other) => return Err(other),
+            }
+        }
+        match (thrown, suspended) {
+            (Some(t), _) => Err(t),
+            (None, true) => Err(Flow::Suspend),
+            (None, false) => Ok(None),
+        }
+    }
+
+    /// Runs the first attempt of each running step (failures first, then results) and records
+    /// its final answer.
+    fn finish_attempts<'a>(
+        &mut self,
+        running: &mut Vec<(usize, Value, &'a Value)>,
+        answers: &mut Vec<(usize, Value, &'a Value)>,
+    ) -> Result<(), Flow> {
+        let now = self.now_ms;
+        // Failures settle first, then results, each in branch order.
+        let outcome_of = |step: &Value| {
+            step.get("attempts")
+                .and_then(Value::as_array)
+                .and_then(|a| a.first())
+                .cloned()
+                .unwrap_or(json!({"payload": null}))
+        };
+        running.sort_by_key(|(i, _, step)| (outcome_of(step).get("throw").is_none(), *i));
+        for (i, answer, step) in running.drain(..) {
+            let outcome = outcome_of(step);
+            let op = answer.get("op").cloned();
+            let done = if let Some(thrown) = outcome.get("throw") {
+                self.call(
+                    json!({"call": "step-done", "op": op, "now_ms": now,
+                                 "outcome": {"failure": user_error(thrown)}}),
+                    None,
+                )?
+            } else {
+                let payload = outcome
+                    .get("payload")
+                    .and_then(Value::as_str)
+                    .map(str::to_string);
+                let a = self.call(
+                    json!({"call": "step-done", "op": op, "now_ms": now,
+                                         "outcome": {"success": {}}, "payload": payload.is_some()}),
+                    payload.as_deref(),
+                )?;
+                if let (Some(seq), Some(p)) = (a.get("held").and_then(Value::as_u64), payload) {
+                    self.held.insert(seq, p);
+                }
+                a
+            };
+            if kind(&done) == "execute" {
+                return Err(Flow::Error(
+                    "promise_all: a retried attempt is not modelled".into(),
+                ));
+            }
+            answers.push((i, done, step));
+        }
+        Ok(())
     }
 
     /// Acts on an operation's final answer.
@@ -542,6 +663,25 @@ fn ascii(value: &Value) -> String {
         }
     }
     out
+}
+
+/// Each branch's only statement when every branch is one step (first attempt only, no catch,
+/// at-least-once) or one wait: the shapes `promise_all` models.
+fn single_operations(branches: &[Value]) -> Option<Vec<&Value>> {
+    branches
+        .iter()
+        .map(|b| match b.as_array().map(Vec::as_slice) {
+            Some([s]) if s.get("wait").is_some() => Some(s),
+            Some([s])
+                if s.get("step").is_some_and(|step| {
+                    step.get("catch").is_none() && step.get("semantics").is_none()
+                }) =>
+            {
+                Some(s)
+            }
+            _ => None,
+        })
+        .collect()
 }
 
 fn kind(answer: &Value) -> &str {

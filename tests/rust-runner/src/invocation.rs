@@ -302,21 +302,7 @@ impl Host {
     fn statement(&mut self, s: &Value, context: u64) -> Result<Option<Option<String>>, Flow> {
         let now = self.now_ms;
         if let Some(step) = s.get("step") {
-            let mut request = json!({"call": "step", "context": context, "name": step.get("name"), "now_ms": now});
-            if let Some(sem) = step.get("semantics").and_then(Value::as_str) {
-                request["semantics"] = json!(if sem == "at-most-once" {
-                    "AT_MOST_ONCE_PER_RETRY"
-                } else {
-                    "AT_LEAST_ONCE_PER_RETRY"
-                });
-            }
-            if let Some(retry) = step.get("retry") {
-                // `{"preset": "name"}` is short for the retry suite's `{"preset": {"name"}}`.
-                request["retry"] = match retry.get("preset").and_then(Value::as_str) {
-                    Some(name) => json!({"preset": {"name": name}}),
-                    None => retry.clone(),
-                };
-            }
+            let request = step_request(step, context, now);
             let mut answer = self.call(request, None)?;
             let attempts = step
                 .get("attempts")
@@ -333,26 +319,7 @@ impl Host {
                             .cloned()
                             .unwrap_or(json!({"payload": null}));
                         let op = answer.get("op").cloned();
-                        answer = if let Some(thrown) = outcome.get("throw") {
-                            self.call(
-                                json!({"call": "step-done", "op": op, "now_ms": now,
-                                             "outcome": {"failure": user_error(thrown)}}),
-                                None,
-                            )?
-                        } else {
-                            let payload = outcome
-                                .get("payload")
-                                .and_then(Value::as_str)
-                                .map(str::to_string);
-                            let a = self.call(json!({"call": "step-done", "op": op, "now_ms": now,
-                                                     "outcome": {"success": {}}, "payload": payload.is_some()}), payload.as_deref())?;
-                            if let (Some(seq), Some(p)) =
-                                (a.get("held").and_then(Value::as_u64), payload)
-                            {
-                                self.held.insert(seq, p);
-                            }
-                            a
-                        };
+                        answer = self.step_done(op, &outcome)?;
                     }
                     _ => return self.settle(&answer, step, None),
                 }
@@ -460,13 +427,7 @@ impl Host {
                 )?;
                 answers.push((i, answer, wait));
             } else if let Some(step) = s.get("step") {
-                let mut request = json!({"call": "step", "context": context, "name": step.get("name"), "now_ms": now});
-                if let Some(retry) = step.get("retry") {
-                    request["retry"] = match retry.get("preset").and_then(Value::as_str) {
-                        Some(name) => json!({"preset": {"name": name}}),
-                        None => retry.clone(),
-                    };
-                }
+                let request = step_request(step, context, now);
                 let answer = self.call(request, None)?;
                 if kind(&answer) == "execute" && answer.get("sync").is_none_or(Value::is_null) {
                     running.push((i, answer, step));
@@ -510,7 +471,6 @@ impl Host {
         running: &mut Vec<(usize, Value, &'a Value)>,
         answers: &mut Vec<(usize, Value, &'a Value)>,
     ) -> Result<(), Flow> {
-        let now = self.now_ms;
         // Failures settle first, then results, each in branch order.
         let outcome_of = |step: &Value| {
             step.get("attempts")
@@ -523,27 +483,7 @@ impl Host {
         for (i, answer, step) in running.drain(..) {
             let outcome = outcome_of(step);
             let op = answer.get("op").cloned();
-            let done = if let Some(thrown) = outcome.get("throw") {
-                self.call(
-                    json!({"call": "step-done", "op": op, "now_ms": now,
-                                 "outcome": {"failure": user_error(thrown)}}),
-                    None,
-                )?
-            } else {
-                let payload = outcome
-                    .get("payload")
-                    .and_then(Value::as_str)
-                    .map(str::to_string);
-                let a = self.call(
-                    json!({"call": "step-done", "op": op, "now_ms": now,
-                                         "outcome": {"success": {}}, "payload": payload.is_some()}),
-                    payload.as_deref(),
-                )?;
-                if let (Some(seq), Some(p)) = (a.get("held").and_then(Value::as_u64), payload) {
-                    self.held.insert(seq, p);
-                }
-                a
-            };
+            let done = self.step_done(op, &outcome)?;
             if kind(&done) == "execute" {
                 return Err(Flow::Error(
                     "promise_all: a retried attempt is not modelled".into(),
@@ -552,6 +492,31 @@ impl Host {
             answers.push((i, done, step));
         }
         Ok(())
+    }
+
+    /// Reports an attempt's outcome (`{"payload"}` or `{"throw"}`) and keeps a held payload.
+    fn step_done(&mut self, op: Option<Value>, outcome: &Value) -> Result<Value, String> {
+        let now = self.now_ms;
+        if let Some(thrown) = outcome.get("throw") {
+            return self.call(
+                json!({"call": "step-done", "op": op, "now_ms": now,
+                       "outcome": {"failure": user_error(thrown)}}),
+                None,
+            );
+        }
+        let payload = outcome
+            .get("payload")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        let answer = self.call(
+            json!({"call": "step-done", "op": op, "now_ms": now,
+                   "outcome": {"success": {}}, "payload": payload.is_some()}),
+            payload.as_deref(),
+        )?;
+        if let (Some(seq), Some(p)) = (answer.get("held").and_then(Value::as_u64), payload) {
+            self.held.insert(seq, p);
+        }
+        Ok(answer)
     }
 
     /// Acts on an operation's final answer.
@@ -663,6 +628,27 @@ fn ascii(value: &Value) -> String {
         }
     }
     out
+}
+
+/// The `step` call for a script's step statement.
+fn step_request(step: &Value, context: u64, now: f64) -> Value {
+    let mut request =
+        json!({"call": "step", "context": context, "name": step.get("name"), "now_ms": now});
+    if let Some(sem) = step.get("semantics").and_then(Value::as_str) {
+        request["semantics"] = json!(if sem == "at-most-once" {
+            "AT_MOST_ONCE_PER_RETRY"
+        } else {
+            "AT_LEAST_ONCE_PER_RETRY"
+        });
+    }
+    if let Some(retry) = step.get("retry") {
+        // `{"preset": "name"}` is short for the retry suite's `{"preset": {"name"}}`.
+        request["retry"] = match retry.get("preset").and_then(Value::as_str) {
+            Some(name) => json!({"preset": {"name": name}}),
+            None => retry.clone(),
+        };
+    }
+    request
 }
 
 /// Each branch's only statement when every branch is one step (first attempt only, no catch,

@@ -326,11 +326,7 @@ impl Host {
             }
         }
         if let Some(wait) = s.get("wait") {
-            let answer = self.call(
-                json!({"call": "wait", "context": context, "name": wait.get("name"),
-                                          "seconds": wait.get("seconds"), "now_ms": now}),
-                None,
-            )?;
+            let answer = self.call(wait_request(wait, context, now), None)?;
             return self.settle(&answer, wait, None);
         }
         if let Some(child) = s.get("child") {
@@ -420,11 +416,7 @@ impl Host {
         let mut running: Vec<(usize, Value, &Value)> = Vec::new();
         for (i, s) in branches.iter().enumerate() {
             if let Some(wait) = s.get("wait") {
-                let answer = self.call(
-                    json!({"call": "wait", "context": context, "name": wait.get("name"),
-                                              "seconds": wait.get("seconds"), "now_ms": now}),
-                    None,
-                )?;
+                let answer = self.call(wait_request(wait, context, now), None)?;
                 answers.push((i, answer, wait));
             } else if let Some(step) = s.get("step") {
                 let request = step_request(step, context, now);
@@ -628,6 +620,12 @@ fn ascii(value: &Value) -> String {
         }
     }
     out
+}
+
+/// The `wait` call for a script's wait statement.
+fn wait_request(wait: &Value, context: u64, now: f64) -> Value {
+    json!({"call": "wait", "context": context, "name": wait.get("name"),
+           "seconds": wait.get("seconds"), "now_ms": now})
 }
 
 /// The `step` call for a script's step statement.

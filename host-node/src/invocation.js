@@ -160,6 +160,7 @@ export class Engine {
 
   /** Makes the service calls the core asks for until `target` is stored (undefined: until none is due). */
   async pump(target) {
+    if (target !== undefined && this.#persisted >= target) return;
     const request = target === undefined ? { call: 'next-io' } : { call: 'next-io', until: target };
     // As the JS SDK drains its queue: once the event loop turns, so that what concurrent branches
     // (Promise.all) queue in the same turn goes out in one call.

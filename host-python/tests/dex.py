@@ -9,23 +9,15 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-import botocore.session
-from botocore.config import Config
 from harness.local_service import FunctionEndpoint
 from harness.local_service import LocalService as DexService
+from harness.local_service import lambda_client as local_lambda_client
 
 WAIT_SECONDS = 40
 
 
 def lambda_client(endpoint: str) -> Any:
-    return botocore.session.get_session().create_client(
-        "lambda",
-        endpoint_url=endpoint,
-        region_name="us-west-2",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        config=Config(retries={"max_attempts": 0}, connect_timeout=5, read_timeout=20),
-    )
+    return local_lambda_client(endpoint, read_timeout=20)
 
 
 class LocalService:

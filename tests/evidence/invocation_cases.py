@@ -54,6 +54,19 @@ def envelope(*ops: dict, marker: str | None = None, **overrides) -> dict:
     return {k: v for k, v in env.items() if v is not None}
 
 
+def _operation(oid, op_type, sub_type, status, name, parent, details_key, details) -> dict:
+    """A checkpointed operation as the service lists it; details whose value is None are left
+    out (key order as the service writes it)."""
+    op: dict[str, Any] = {"Id": oid, "Type": op_type, "SubType": sub_type, "Status": status}
+    if name is not None:
+        op["Name"] = name
+    if parent is not None:
+        op["ParentId"] = parent
+    op["StartTimestamp"] = NOW - 30_000
+    op[details_key] = {k: v for k, v in details.items() if v is not None}
+    return op
+
+
 def step_op(
     oid,
     status,
@@ -65,44 +78,13 @@ def step_op(
     attempt=None,
     next_ms=None,
 ) -> dict:
-    op: dict[str, Any] = {
-        "Id": oid,
-        "Type": "STEP",
-        "SubType": "Step",
-        "Status": status,
-    }
-    if name is not None:
-        op["Name"] = name
-    if parent is not None:
-        op["ParentId"] = parent
-    op["StartTimestamp"] = NOW - 30_000
-    details: dict[str, Any] = {}
-    if attempt is not None:
-        details["Attempt"] = attempt
-    if result is not None:
-        details["Result"] = result
-    if error is not None:
-        details["Error"] = error
-    if next_ms is not None:
-        details["NextAttemptTimestamp"] = next_ms
-    op["StepDetails"] = details
-    return op
+    details = {"Attempt": attempt, "Result": result, "Error": error, "NextAttemptTimestamp": next_ms}
+    return _operation(oid, "STEP", "Step", status, name, parent, "StepDetails", details)
 
 
 def wait_op(oid, status, end_ms, *, name=None, parent=None) -> dict:
-    op: dict[str, Any] = {
-        "Id": oid,
-        "Type": "WAIT",
-        "SubType": "Wait",
-        "Status": status,
-    }
-    if name is not None:
-        op["Name"] = name
-    if parent is not None:
-        op["ParentId"] = parent
-    op["StartTimestamp"] = NOW - 30_000
-    op["WaitDetails"] = {"ScheduledEndTimestamp": end_ms}
-    return op
+    details = {"ScheduledEndTimestamp": end_ms}
+    return _operation(oid, "WAIT", "Wait", status, name, parent, "WaitDetails", details)
 
 
 def ctx_op(
@@ -115,26 +97,10 @@ def ctx_op(
     error=None,
     replay_children=None,
 ) -> dict:
-    op: dict[str, Any] = {
-        "Id": oid,
-        "Type": "CONTEXT",
-        "SubType": "RunInChildContext",
-        "Status": status,
-    }
-    if name is not None:
-        op["Name"] = name
-    if parent is not None:
-        op["ParentId"] = parent
-    op["StartTimestamp"] = NOW - 30_000
-    details: dict[str, Any] = {}
-    if result is not None:
-        details["Result"] = result
-    if error is not None:
-        details["Error"] = error
-    if replay_children is not None:
-        details["ReplayChildren"] = replay_children
-    op["ContextDetails"] = details
-    return op
+    details = {"Result": result, "Error": error, "ReplayChildren": replay_children}
+    return _operation(
+        oid, "CONTEXT", "RunInChildContext", status, name, parent, "ContextDetails", details
+    )
 
 
 def ok_step(payload: str | None, name: str | None = None, **extra) -> dict:

@@ -173,6 +173,24 @@ class Runtime:
         return self._instance
 
 
+def _shipped_component(
+    compile_wasm: Callable[[bytes], Any],
+    deserialize: Callable[[memoryview], Any],
+    errors: tuple[type[BaseException], ...],
+) -> Any:
+    """The shipped component, through the verified compiled-component cache (``_cache``)."""
+    cache = _cache_dir()
+    return _cache.load(
+        cache,
+        _cache_key() if cache is not None else "",
+        component_path(),
+        compile_wasm,
+        lambda component: component.serialize(),
+        deserialize,
+        errors,
+    )
+
+
 class _NativeBackend:
     name = "native"
 
@@ -180,14 +198,9 @@ class _NativeBackend:
         self._native = _native
         self._engine = _native.Engine()
         if wasm is None:
-            cache = _cache_dir()
             engine = self._engine
-            self._component = _cache.load(
-                cache,
-                _cache_key() if cache is not None else "",
-                component_path(),
+            self._component = _shipped_component(
                 lambda data: _native.Component.compile(engine, data),
-                lambda component: component.serialize(),
                 lambda artifact: _native.Component.deserialize(engine, artifact),
                 (_native.NativeError,),
             )
@@ -230,14 +243,9 @@ class _PyBackend:
         self._fast = fast
         errors = (wasmtime.WasmtimeError,)
         if wasm is None:
-            cache = _cache_dir()
             engine = self._engine
-            self._component = _cache.load(
-                cache,
-                _cache_key() if cache is not None else "",
-                component_path(),
+            self._component = _shipped_component(
                 lambda data: wc.Component(engine, data),
-                lambda component: component.serialize(),
                 lambda artifact: wc.Component.deserialize(engine, bytes(artifact)),
                 errors,
             )

@@ -2,9 +2,10 @@
 ``dex-local-runner`` through an in-process Lambda Invoke endpoint.
 
 Drivers ``python-sdk`` (the SDK's own classification) and ``python-sdk-core`` (the same SDK, its
-boto3 client wrapped by ``durable_core.aws.classifying_client(client, profile=...)``). The boto3
-client is the one the SDK builds for itself (``LambdaClient.initialize_client``: botocore
-``lambda``, connect 5 s, read 50 s) except for the endpoint (the fault proxy), a 2 s read and
+boto3 client wrapped by ``durable_core.aws.classifying_client(client, profile=...)``), and
+``core-python`` (no SDK: the same handler on ``durable_core.sdk``). The client
+(``local_service.lambda_client``) is the botocore ``lambda`` client the SDK builds for itself
+(``LambdaClient.initialize_client``: connect 5 s, read 50 s) except for the endpoint (the fault proxy), a 2 s read and
 connect timeout (so the proxy's held answer is a timeout) and no transport retries (botocore would
 otherwise resend a throttled or failed call itself, and the fault would never reach the SDK).
 """
@@ -17,13 +18,11 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-import boto3
 from aws_durable_execution_sdk_python.config import Duration
 from aws_durable_execution_sdk_python.context import DurableContext
 from aws_durable_execution_sdk_python.execution import durable_execution
-from botocore.config import Config
 
-from .local_service import FunctionCrashed
+from .local_service import FunctionCrashed, lambda_client
 
 for _name in ("aws_durable_execution_sdk_python", "botocore", "urllib3"):
     logging.getLogger(_name).setLevel(logging.CRITICAL)
@@ -44,19 +43,10 @@ class _Context:
 
 
 def boto3_client(endpoint: str) -> Any:
-    return boto3.session.Session().client(
-        "lambda",
-        endpoint_url=endpoint,
-        region_name="us-west-2",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        aws_session_token="testing",
-        config=Config(
-            connect_timeout=CLIENT_TIMEOUT_SECONDS,
-            read_timeout=CLIENT_TIMEOUT_SECONDS,
-            retries={"total_max_attempts": 1},
-            max_pool_connections=64,
-        ),
+    return lambda_client(
+        endpoint,
+        connect_timeout=CLIENT_TIMEOUT_SECONDS,
+        read_timeout=CLIENT_TIMEOUT_SECONDS,
     )
 
 
@@ -106,17 +96,10 @@ def handler(
     return body
 
 
-def serve(
-    client: Any, facts: Facts, wrap: Callable[..., Any] | None = None
-) -> Callable[[Any], Any]:
-    """The Lambda entry point for one execution: the SDK's wrapper with ``client`` (or
-    ``wrap(client)``, a wrapper of another API); an exception out of the wrapper ends the
-    invocation as Lambda ends it (an Unhandled function error)."""
-    wrapped = (
-        wrap(client)
-        if wrap is not None
-        else durable_execution(handler(facts), boto3_client=client)
-    )
+def serve(wrapped: Callable[[Any, Any], Any], facts: Facts) -> Callable[[Any], Any]:
+    """The Lambda entry point for one execution around ``wrapped`` (a durable handler as
+    ``durable_execution`` returns it); an exception out of it ends the invocation as Lambda
+    ends it (an Unhandled function error)."""
 
     def invoke(event: Any) -> Any:
         with facts.lock:
@@ -143,7 +126,7 @@ def sdk_entry(proxy_url: str, driver: Any, facts: Facts) -> Callable[[Any], Any]
         import durable_core.aws
 
         client = durable_core.aws.classifying_client(client, profile=driver.profile)
-    return serve(client, facts)
+    return serve(durable_execution(handler(facts), boto3_client=client), facts)
 
 
 def core_entry(proxy_url: str, driver: Any, facts: Facts) -> Callable[[Any], Any]:
@@ -152,11 +135,9 @@ def core_entry(proxy_url: str, driver: Any, facts: Facts) -> Callable[[Any], Any
     from durable_core.sdk import config as core_config
     from durable_core.sdk import execution as core_execution
 
-    def wrap(client: Any) -> Any:
-        return core_execution.durable_execution(
-            handler(facts, core_config.Duration),
-            boto3_client=client,
-            profile=driver.profile,
-        )
-
-    return serve(boto3_client(proxy_url), facts, wrap)
+    wrapped = core_execution.durable_execution(
+        handler(facts, core_config.Duration),
+        boto3_client=boto3_client(proxy_url),
+        profile=driver.profile,
+    )
+    return serve(wrapped, facts)

@@ -49,6 +49,30 @@ HTTP_TIMEOUT_SECONDS = 30
 API = "2025-12-01"
 
 
+def lambda_client(
+    endpoint: str, *, connect_timeout: float = 5, read_timeout: float = 30
+) -> Any:
+    """A botocore ``lambda`` client for a loopback service: dummy credentials and no retries of
+    its own (every failed call reaches the SDK or engine that made it, as each fault must)."""
+    import botocore.session
+    from botocore.config import Config
+
+    return botocore.session.get_session().create_client(
+        "lambda",
+        endpoint_url=endpoint,
+        region_name="us-west-2",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        aws_session_token="testing",
+        config=Config(
+            retries={"max_attempts": 0},
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
+            max_pool_connections=64,
+        ),
+    )
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind((LOOPBACK, 0))

@@ -38,8 +38,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import botocore.session
-from botocore.config import Config
 from durable_core.sdk import durable_execution
 
 from .. import local_service
@@ -176,23 +174,6 @@ def _key(case: Case) -> str:
     return f"{case.id}/{case.strategy}/{case.seed}/{case.attempt}"
 
 
-def _botocore_lambda(endpoint: str) -> Any:
-    return botocore.session.get_session().create_client(
-        "lambda",
-        endpoint_url=endpoint,
-        region_name="us-west-2",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        aws_session_token="testing",
-        config=Config(
-            retries={"max_attempts": 0},
-            connect_timeout=5,
-            read_timeout=30,
-            max_pool_connections=64,
-        ),
-    )
-
-
 def prepare(cases: Sequence[Case]) -> None:
     """Start the service and every execution this driver can run, at once."""
     global _service, _prepare_error
@@ -208,7 +189,7 @@ def prepare(cases: Sequence[Case]) -> None:
                 return
         service = _service
     endpoint = local_service.acquire_endpoint()
-    client = _botocore_lambda(service.url)
+    client = local_service.lambda_client(service.url)
     for case in runnable:
         function = f"core-python-{case.id}-{uuid.uuid4().hex[:10]}"
         execution = _Execution(case, function)

@@ -233,7 +233,8 @@ def run_all(args: argparse.Namespace) -> dict[str, Any]:
                             "verdict": first.verdict,
                             "reason": first.reason,
                             "errors": first.errors[:20],
-                            "deviations": [d.get("key") for d in first.deviations],
+                            "deviations": [d.get("key") for d in first.deviations]
+                            or [f"execution {first.status}"],
                         }
                 if verdict is not None:
                     verdicts.append(verdict)
@@ -314,11 +315,13 @@ def run_all(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _is_race(verdict: Verdict, driver: Any) -> bool:
-    """A FAILED cell whose history showed a documented deviation of a racy runner (rerun once)."""
+    """A FAILED cell of a racy runner (rerun once) whose history showed one of its documented
+    deviations, or that the runner left to time out (it lost the re-invocation a fired timer
+    asked for; a handler that really leaves nothing pending times out again on the rerun)."""
     return (
         driver.rerun_races
         and verdict.verdict == judging.FAILED
-        and bool(verdict.deviations)
+        and (bool(verdict.deviations) or verdict.status == "TIMED_OUT")
     )
 
 

@@ -1,5 +1,6 @@
 // One cold start, run by bench.mjs in a fresh `node` process; prints its timings (ms) as JSON.
-//   package: import the package, then its first call (compile + instantiate + rule table + call)
+//   package: import the package as Node loads it (lib/, built by scripts/bundle.mjs), then its
+//            first call (compile + instantiate + rule table + call)
 //   phases:  the same work step by step, straight on the generated glue
 
 const mode = process.argv[2];
@@ -12,7 +13,7 @@ const lap = (name) => {
 };
 
 if (mode === 'package') {
-  const { classifyApiError } = await import('../src/index.js');
+  const { classifyApiError } = await import('../lib/index.js');
   lap('import');
   classifyApiError({ status: 400, code: 'InvalidParameterValueException', message: 'Invalid checkpoint token: x' });
   lap('firstCall');
@@ -22,7 +23,7 @@ if (mode === 'package') {
   await import('@aws/durable-execution-sdk-js');
   lap('sdkImport');
   if (mode === 'sdk-package') {
-    const { classifyApiError } = await import('../src/index.js');
+    const { classifyApiError } = await import('../lib/index.js');
     classifyApiError({ status: 400, code: 'InvalidParameterValueException', message: 'Invalid checkpoint token: x' });
     lap('packageAfterSdk');
   }

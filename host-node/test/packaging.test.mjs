@@ -11,7 +11,7 @@
 
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -57,9 +57,20 @@ test('every exported subpath has its types, its bundler build and a typesVersion
   assert.equal(pkg.types, pkg.exports['.'].types);
 });
 
+test('lib/ (what Node loads) exports what src/ does, entry by entry, and is built from the current src/', async () => {
+  for (const subpath of subpaths) {
+    const { types, default: built } = pkg.exports[subpath];
+    const source = types.replace(/\.d\.ts$/, '.js');
+    const [fromSource, fromLib] = await Promise.all([import(join(hostDir, source)), import(join(hostDir, built))]);
+    assert.deepEqual(Object.keys(fromLib).sort(), Object.keys(fromSource).sort(), subpath);
+    const newestSource = Math.max(...readdirSync(join(hostDir, 'src')).map((f) => statSync(join(hostDir, 'src', f)).mtimeMs));
+    assert.ok(statSync(join(hostDir, built)).mtimeMs >= newestSource, `${built} is older than src/: run npm run build`);
+  }
+});
+
 test('the tarball carries the component, the licence and no tests', () => {
   const listing = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).split('\n');
-  for (const file of ['LICENSE', 'README.md', 'gen/durable_core.core.wasm', 'gen/durable_core.js', 'src/index.js', 'dist/bundler/index.js']) {
+  for (const file of ['LICENSE', 'README.md', 'gen/durable_core.core.wasm', 'gen/durable_core.js', 'src/index.js', 'lib/index.js', 'dist/bundler/index.js']) {
     assert.ok(listing.includes(`package/${file}`), file);
   }
   assert.ok(!listing.some((f) => f.startsWith('package/test/') || f.startsWith('package/bench/')));

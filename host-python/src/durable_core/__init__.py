@@ -5,10 +5,10 @@ The rules live in the component; this package translates Python values to and fr
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
+from ._record import FrozenRecord
 from ._runtime import runtime
 from ._types import Profile, ProfileInfo, profiles
 from .classify import Api, Category, Classification, classify_api_error, classify_exception, rules
@@ -42,11 +42,15 @@ def __getattr__(name: str) -> Any:
     return value
 
 
-@dataclass(frozen=True)
-class CoreInfo:
+class CoreInfo(FrozenRecord):
+    _fields = ("crate_version", "wit_version", "rules_version")
+    __slots__ = __match_args__ = _fields
     crate_version: str
     wit_version: str
     rules_version: int
+
+    def __init__(self, crate_version: str, wit_version: str, rules_version: int) -> None:
+        self._set(crate_version=crate_version, wit_version=wit_version, rules_version=rules_version)
 
 
 def core_info() -> CoreInfo:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import Enum, StrEnum
 from typing import TypeVar
 
+from ._record import FrozenRecord
 from .errors import invalid, wrong_type
 
 
@@ -22,10 +22,11 @@ class Profile(StrEnum):
     """@aws/durable-execution-sdk-js; today exactly 2.4.0 (``ts@2.4.0``)."""
 
 
-@dataclass(frozen=True)
-class ProfileInfo:
+class ProfileInfo(FrozenRecord):
     """One profile, named after the SDK release it reproduces (the core's own table)."""
 
+    _fields = ("name", "family", "alias", "reproduces", "release_id")
+    __slots__ = __match_args__ = _fields
     name: str
     """``python@3.0.0``, ``ts@2.4.0`` or ``unified``."""
     family: Profile
@@ -34,6 +35,13 @@ class ProfileInfo:
     reproduces: str
     release_id: int
     """Its id in ``classify-packed`` (index in the table + 1)."""
+
+    def __init__(
+        self, name: str, family: Profile, alias: str | None, reproduces: str, release_id: int
+    ) -> None:
+        self._set(
+            name=name, family=family, alias=alias, reproduces=reproduces, release_id=release_id
+        )
 
 
 _profile_table: dict[str, ProfileInfo] | None = None

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from ._record import FrozenRecord
 from ._runtime import runtime
 from ._types import Profile, parse_enum, profile_info
 from .errors import InvalidTypeError, invalid, wrong_type
@@ -29,14 +29,18 @@ class Category(StrEnum):
     """Permanent: the handler returns FAILED."""
 
 
-@dataclass(frozen=True)
-class Classification:
+class Classification(FrozenRecord):
+    _fields = ("category", "retryable", "rule", "summary")
+    __slots__ = __match_args__ = _fields
     category: Category
     retryable: bool
     """True exactly when ``category`` is INVOCATION."""
     rule: str
     """The id of the rule that decided (see ``rules()``)."""
-    summary: str = ""
+    summary: str
+
+    def __init__(self, category: Category, retryable: bool, rule: str, summary: str = "") -> None:
+        self._set(category=category, retryable=retryable, rule=rule, summary=summary)
 
 
 # Bits of classify-packed's options word, as documented in wit/core.wit.
@@ -189,14 +193,24 @@ def _classify_named(
     return found
 
 
-@dataclass(frozen=True)
-class _Read:
+class _Read(FrozenRecord):
     """What one link of an exception chain says about the failed call."""
 
-    status: object = None
-    code: str | None = None
-    message: str | None = None
-    stated_scope: str | None = None
+    _fields = ("status", "code", "message", "stated_scope")
+    __slots__ = _fields
+    status: object
+    code: str | None
+    message: str | None
+    stated_scope: str | None
+
+    def __init__(
+        self,
+        status: object = None,
+        code: str | None = None,
+        message: str | None = None,
+        stated_scope: str | None = None,
+    ) -> None:
+        self._set(status=status, code=code, message=message, stated_scope=stated_scope)
 
 
 def classify_exception(

@@ -207,9 +207,8 @@ impl Reader<'_> {
     fn string(&mut self) -> Result<String, CoreError> {
         self.pos += 1;
         let start = self.pos;
-        while matches!(self.peek(), Some(b) if b != b'"' && b != b'\\' && b >= 0x20) {
-            self.pos += 1;
-        }
+        let rest = self.bytes.get(start..).unwrap_or_default();
+        self.pos += first_special(rest, false).unwrap_or(rest.len());
         // Most strings have no escape: one exact allocation.
         if self.peek() == Some(b'"') {
             let plain = self
@@ -299,6 +298,78 @@ pub fn hex_digit(nibble: u8) -> char {
     })
 }
 
+// The scanners below run per byte of a payload: their helpers are inlined by hand, since the
+// component is built for size (opt-level "z") and would otherwise call them per word and byte.
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// Whether some byte of `word` is zero (exact as a yes/no test: a borrow only starts at a zero).
+#[inline(always)]
+fn has_zero_byte(word: u64) -> bool {
+    word.wrapping_sub(ONES) & !word & HIGHS != 0
+}
+
+/// Whether some byte of `word` is one a JSON string literal escapes: `"`, `\`, a control below
+/// 0x20, and in the ASCII-only dialect DEL and every byte of a non-ASCII character.
+#[inline(always)]
+fn word_has_special(word: u64, ascii_only: bool) -> bool {
+    let control = word.wrapping_sub(ONES * 0x20) & !word & HIGHS != 0;
+    control
+        || has_zero_byte(word ^ (ONES * u64::from(b'"')))
+        || has_zero_byte(word ^ (ONES * u64::from(b'\\')))
+        || (ascii_only && (word & HIGHS != 0 || has_zero_byte(word ^ (ONES * 0x7f))))
+}
+
+/// The byte test `word_has_special` makes eight at a time.
+#[inline(always)]
+pub fn is_special(b: u8, ascii_only: bool) -> bool {
+    b < 0x20 || b == b'"' || b == b'\\' || (ascii_only && b >= 0x7f)
+}
+
+/// The eight bytes at `at`, if there are eight.
+#[inline(always)]
+fn word_at(bytes: &[u8], at: usize) -> Option<u64> {
+    let chunk: [u8; 8] = bytes.get(at..at + 8)?.try_into().ok()?;
+    Some(u64::from_le_bytes(chunk))
+}
+
+/// The offset of the first special byte of `bytes`, if any. Plain runs (most of a payload) are
+/// skipped eight bytes per step.
+pub fn first_special(bytes: &[u8], ascii_only: bool) -> Option<usize> {
+    let mut at = 0;
+    while let Some(word) = word_at(bytes, at) {
+        if word_has_special(word, ascii_only) {
+            break;
+        }
+        at += 8;
+    }
+    let found = bytes
+        .get(at..)?
+        .iter()
+        .position(|&b| is_special(b, ascii_only));
+    found.map(|i| at + i)
+}
+
+/// Calls `each` with every special byte of `bytes`, in order.
+pub fn each_special(bytes: &[u8], ascii_only: bool, mut each: impl FnMut(u8)) {
+    let mut at = 0;
+    while at < bytes.len() {
+        if let Some(word) = word_at(bytes, at) {
+            if !word_has_special(word, ascii_only) {
+                at += 8;
+                continue;
+            }
+        }
+        let end = (at + 8).min(bytes.len());
+        for &b in bytes.get(at..end).unwrap_or_default() {
+            if is_special(b, ascii_only) {
+                each(b);
+            }
+        }
+        at = end;
+    }
+}
+
 /// Compact JSON, keys in insertion order.
 pub struct Writer {
     out: String,
@@ -327,8 +398,7 @@ impl Writer {
         self.out.push('"');
         // Runs that need no escape are copied whole; bytes are checked first, chars only
         // where a byte needs one (a multi-byte char starts with a byte >= 0x80).
-        let needs = |b: u8| b < 0x20 || b == b'"' || b == b'\\' || (self.ascii_only && b >= 0x7f);
-        let Some(first) = s.bytes().position(needs) else {
+        let Some(first) = first_special(s.as_bytes(), self.ascii_only) else {
             self.out.push_str(s);
             self.out.push('"');
             return;
@@ -439,6 +509,40 @@ impl Writer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_word_scanner_finds_what_the_byte_test_finds() {
+        // Every byte value at every offset of buffers longer and shorter than a word, over a
+        // background of every plain byte in turn, in both dialects.
+        for ascii_only in [false, true] {
+            for background in [b'a', b' ', 0x7e, 0x21] {
+                for len in [0usize, 1, 7, 8, 9, 16, 23] {
+                    for at in 0..len {
+                        for b in 0..=255u8 {
+                            let mut bytes = vec![background; len];
+                            if let Some(slot) = bytes.get_mut(at) {
+                                *slot = b;
+                            }
+                            let naive = bytes.iter().position(|&x| is_special(x, ascii_only));
+                            assert_eq!(
+                                first_special(&bytes, ascii_only),
+                                naive,
+                                "{b:#x} at {at}/{len}"
+                            );
+                            let mut all = Vec::new();
+                            each_special(&bytes, ascii_only, |x| all.push(x));
+                            let want: Vec<u8> = bytes
+                                .iter()
+                                .copied()
+                                .filter(|&x| is_special(x, ascii_only))
+                                .collect();
+                            assert_eq!(all, want, "{b:#x} at {at}/{len}");
+                        }
+                    }
+                }
+            }
+        }
+    }
 
     #[test]
     fn round_trips_nested_values_and_escapes_per_dialect() {

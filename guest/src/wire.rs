@@ -358,7 +358,7 @@ impl Payload {
         let ascii_only = profile == Profile::Python;
         // One pass over the bytes: the quotes, one byte per plain byte, and the escapes' extra.
         let mut size = 2 + text.len();
-        for &b in text.as_bytes() {
+        crate::json::each_special(text.as_bytes(), ascii_only, |b| {
             size += match b {
                 b'"' | b'\\' | b'\n' | b'\r' | b'\t' | 0x08 | 0x0c => 1,
                 0..=0x1f => 5,
@@ -371,7 +371,7 @@ impl Payload {
                 0xf0..=0xff if ascii_only => 12 - 4,
                 _ => 0,
             };
-        }
+        });
         Payload::Held { size }
     }
 }

@@ -7,14 +7,14 @@
 
 import { coreModuleBytes } from './core-wasm.js';
 import { instantiate } from '../gen/durable_core.js';
-import { lowerClassifyPacked, lowerDecidePacked } from './abi.js';
+import { lowerClassifyPacked, lowerDecidePacked, lowerInvocationCall } from './abi.js';
 import { DurableCoreError } from './errors.js';
 
 const modules = new Map(); // core module name -> WebAssembly.Module
 let moduleOverride; // test-only, see _test
 // The live instance: { root: jco's exports, exports: the core instance's raw exports,
-// generation, classifyPacked and decidePacked: the hot paths (abi.js) }. Undefined until first
-// use and after a trap.
+// generation, and the hot paths (abi.js): classifyPacked, decidePacked, invocationCall }.
+// Undefined until first use and after a trap.
 let live;
 // Bumped by every instantiation. State kept inside an instance (registered retry strategies)
 // belongs to one generation; a holder compares generations to know it must register again.
@@ -46,13 +46,16 @@ function load() {
   try {
     // The component imports nothing, so the import object is empty.
     const root = instantiate(getCoreModule, {}, instantiateCore);
-    live = {
+    const instance = {
       root,
       exports,
       generation: ++generation,
       classifyPacked: lowerClassifyPacked(exports),
       decidePacked: lowerDecidePacked(exports),
     };
+    // Lowered on first use: a classify-only process (or a test's stand-in module) never needs it.
+    instance.invocationCall = (...args) => (instance.invocationCall = lowerInvocationCall(exports))(...args);
+    live = instance;
   } catch (cause) {
     throw new DurableCoreError(`durable-core could not be loaded: ${cause?.message ?? cause}`, { kind: 'load', cause });
   }

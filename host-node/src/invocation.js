@@ -133,7 +133,7 @@ export class Engine {
     if (!live) throw new DurableCoreError('durable-core restarted after a trap; this invocation is gone', { kind: 'trap' });
     let answer;
     try {
-      answer = JSON.parse(live.root.invocation.call(this.#handle, JSON.stringify(request), payload ?? ''));
+      answer = JSON.parse(live.invocationCall(this.#handle, JSON.stringify(request), payload ?? ''));
     } catch (cause) {
       throw trapped('invocation#call', cause);
     }

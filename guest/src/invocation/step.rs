@@ -149,6 +149,7 @@ impl Invocation {
             name: op.name.as_deref(),
             semantics,
             now_ms,
+            holds_payload: true,
         }
     }
 
@@ -156,11 +157,9 @@ impl Invocation {
     fn apply(&mut self, handle: usize, plan: Plan, held: Option<&str>) -> Answer {
         let mut last = None;
         let mut held_seq = None;
-        for mut update in plan.updates {
-            let keep = matches!((&update.payload, held), (Payload::Text(_), Some(_)));
-            if let (true, Some(text)) = (keep, held) {
-                update.payload = Payload::held(self.profile, text);
-            }
+        for update in plan.updates {
+            // The rules hold a SUCCEED's payload already (`StepCall::holds_payload`).
+            let keep = held.is_some() && matches!(update.payload, Payload::Held { .. });
             let seq = self.queue.push(update);
             if keep {
                 held_seq = Some(seq);

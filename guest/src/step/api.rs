@@ -178,6 +178,7 @@ fn step_call(req: &Json) -> Result<StepCall<'_>, CoreError> {
         name: optional_text(req, "name", "name")?,
         semantics,
         now_ms,
+        holds_payload: false,
     })
 }
 

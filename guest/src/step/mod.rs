@@ -7,6 +7,7 @@
 pub mod api;
 pub mod ids;
 
+use crate::wire::Payload;
 pub use crate::wire::{CheckpointedOperation, ErrorObject, Status, Update, UpdateAction};
 
 use crate::error::CoreError;
@@ -34,6 +35,9 @@ pub struct StepCall<'a> {
     pub semantics: Semantics,
     /// Epoch milliseconds, from the host's clock.
     pub now_ms: f64,
+    /// The host keeps the serialized result (the invocation engine): a SUCCEED carries it as
+    /// `Payload::Held` and `Return` carries none, so a large result is measured, never copied.
+    pub holds_payload: bool,
 }
 
 /// What the host does next.
@@ -204,10 +208,20 @@ fn succeed(call: &StepCall<'_>, payload: Option<&str>) -> Plan {
             error: ErrorObject::payload_too_large(call.profile),
         });
     }
-    Plan {
-        updates: vec![Update::new(call, UpdateAction::Succeed).with_payload(payload)],
-        action: Action::Return {
-            payload: payload.map(str::to_string),
+    let update = Update::new(call, UpdateAction::Succeed);
+    match payload {
+        Some(text) if call.holds_payload => Plan {
+            updates: vec![Update {
+                payload: Payload::held(call.profile, text),
+                ..update
+            }],
+            action: Action::Return { payload: None },
+        },
+        _ => Plan {
+            updates: vec![update.with_payload(payload)],
+            action: Action::Return {
+                payload: payload.map(str::to_string),
+            },
         },
     }
 }

@@ -69,7 +69,7 @@ pub fn call_json(
     if request == r#"{"call":"next-io"}"# {
         return io_json(inv, None);
     }
-    let mut run = || -> Result<Json, CoreError> {
+    let mut run = || -> Result<Reply, CoreError> {
         let req = json::parse("request", request)?;
         let name = match req.field("call") {
             Some(Json::String(s)) if s == "next-io" => {
@@ -77,10 +77,7 @@ pub fn call_json(
                     None => None,
                     Some(_) => Some(index(&req, "until")? as u64),
                 };
-                return Ok(Json::Array(vec![
-                    Json::String(NEXT_IO.to_string()),
-                    until.map_or(Json::Null, number),
-                ]));
+                return Ok(Reply::NextIo(until));
             }
             Some(Json::String(s)) => s.as_str(),
             Some(other) => {
@@ -104,13 +101,13 @@ pub fn call_json(
             }
         };
         match name {
-            "io-done" => io_done(inv, &req),
-            "input" => Ok(input_json(inv)),
+            "io-done" => io_done(inv, &req).map(Reply::Value),
+            "input" => Ok(Reply::Value(input_json(inv))),
             "step" => {
                 let call = call(&req)?;
                 let strategy = strategy(&req, inv, lookup)?;
                 let answer = inv.step(&call, semantics(&req)?, strategy, draw(&req)?, lookup)?;
-                Ok(with_replaying(answer_json(&answer), inv.replaying(call.context)))
+                Ok(Reply::Answer(answer, Some(inv.replaying(call.context))))
             }
             "step-done" => {
                 let op = index(&req, "op")?;
@@ -120,18 +117,18 @@ pub fn call_json(
                     None => return Err(missing("outcome")),
                 };
                 let answer = inv.step_done(op, &outcome, now(&req)?, draw(&req)?, lookup)?;
-                Ok(answer_json(&answer))
+                Ok(Reply::Answer(answer, None))
             }
             "wait" => {
                 let seconds = retry::json::number(&req, "seconds")?.ok_or_else(|| missing("seconds"))?;
                 let call = call(&req)?;
                 let answer = inv.wait(&call, seconds)?;
-                Ok(with_replaying(answer_json(&answer), inv.replaying(call.context)))
+                Ok(Reply::Answer(answer, Some(inv.replaying(call.context))))
             }
             "child" => {
                 let call = call(&req)?;
                 let answer = inv.child(&call)?;
-                Ok(with_replaying(answer_json(&answer), inv.replaying(call.context)))
+                Ok(Reply::Answer(answer, Some(inv.replaying(call.context))))
             }
             "child-done" => {
                 let op = index(&req, "op")?;
@@ -143,7 +140,7 @@ pub fn call_json(
                     Some(o) => ChildOutcome::Failure(failure(o)?),
                     None => return Err(missing("outcome")),
                 };
-                Ok(answer_json(&inv.child_done(op, &outcome)?))
+                Ok(Reply::Answer(inv.child_done(op, &outcome)?, None))
             }
             "finish" => {
                 let finish = match req.field("outcome") {
@@ -161,13 +158,13 @@ pub fn call_json(
                     None => return Err(missing("outcome")),
                 };
                 let (sync, held) = inv.finish(finish, held, now(&req)?)?;
-                Ok(object(vec![("sync", seq(sync)), ("held", seq(held))]))
+                Ok(Reply::Value(object(vec![("sync", seq(sync)), ("held", seq(held))])))
             }
-            "output" => Ok(output_json(inv.profile(), &inv.output()?)),
-            "persisted" => Ok(object(vec![("persisted", number(inv.persisted()))])),
+            "output" => Ok(Reply::Value(output_json(inv.profile(), &inv.output()?))),
+            "persisted" => Ok(Reply::Value(object(vec![("persisted", number(inv.persisted()))]))),
             "replaying" => {
                 let context = index(&req, "context")?;
-                Ok(object(vec![("replaying", Json::Bool(inv.replaying(context)))]))
+                Ok(Reply::Value(object(vec![("replaying", Json::Bool(inv.replaying(context)))])))
             }
             other => Err(CoreError::invalid(
                 "call",
@@ -179,21 +176,23 @@ pub fn call_json(
     let mut w = Writer::new(false);
     match run() {
         // Spelled another way, or with `until`: the same call.
-        Ok(Json::Array(marker)) if marker.first() == Some(&Json::String(NEXT_IO.to_string())) => {
-            let until = match marker.get(1) {
-                Some(Json::Number(n)) => Some(*n as u64),
-                _ => None,
-            };
-            return io_json(inv, until);
-        }
-        Ok(v) => w.value(&v),
+        Ok(Reply::NextIo(until)) => return io_json(inv, until),
+        Ok(Reply::Answer(answer, replaying)) => write_answer(&mut w, &answer, replaying),
+        Ok(Reply::Value(v)) => w.value(&v),
         Err(e) => w.value(&core_error_json(e)),
     }
     w.finish()
 }
 
-/// Marks a `next-io` request that was not written in its canonical form.
-const NEXT_IO: &str = "\u{0}next-io";
+/// What a call answers.
+enum Reply {
+    Value(Json),
+    /// An operation's answer (the hot path: written straight out), with `replaying` for the
+    /// calls that start an operation.
+    Answer(Answer, Option<bool>),
+    /// The checkpoint or state request (`next-io`), written as text.
+    NextIo(Option<u64>),
+}
 
 /// A rejection as the JSON calls write it.
 pub fn render_error(e: CoreError) -> String {
@@ -332,67 +331,83 @@ fn io_done(inv: &mut Invocation, req: &Json) -> Result<Json, CoreError> {
     ]))
 }
 
-fn answer_json(answer: &Answer) -> Json {
-    let kind = |k: &str, mut rest: Vec<(&str, Json)>| {
-        rest.insert(0, ("kind", string(k)));
-        object(rest)
+/// An answer (the shapes above), written straight out: every operation call ends here.
+fn write_answer(w: &mut Writer, answer: &Answer, replaying: Option<bool>) {
+    let number = |w: &mut Writer, key: &str, n: usize| {
+        w.raw(key);
+        w.integer(n as i64);
     };
+    let seq = |w: &mut Writer, key: &str, s: Option<u64>| {
+        w.raw(key);
+        match s {
+            Some(n) => w.integer(n as i64),
+            None => w.raw("null"),
+        }
+    };
+    let kind = match answer {
+        Answer::Execute { .. } => "execute",
+        Answer::Child { .. } => "child",
+        Answer::Done { .. } => "done",
+        Answer::Replay { .. } => "replay",
+        Answer::Raise { .. } => "raise",
+        Answer::Propagate => "propagate",
+        Answer::Suspend => "suspend",
+        Answer::Stop => "stop",
+        Answer::NeedRandom => "need-random",
+    };
+    w.raw("{\"kind\":\"");
+    w.raw(kind);
+    w.raw("\"");
     match answer {
-        Answer::Execute { op, attempt, sync } => kind(
-            "execute",
-            vec![
-                ("op", number(*op as u64)),
-                ("attempt", number(u64::from(*attempt))),
-                ("sync", seq(*sync)),
-            ],
-        ),
+        Answer::Execute { op, attempt, sync } => {
+            number(w, ",\"op\":", *op);
+            number(w, ",\"attempt\":", *attempt as usize);
+            seq(w, ",\"sync\":", *sync);
+        }
         Answer::Child {
             op,
             context,
             replaying,
-        } => kind(
-            "child",
-            vec![
-                ("op", number(*op as u64)),
-                ("context", number(*context as u64)),
-                ("replaying", Json::Bool(*replaying)),
-            ],
-        ),
-        Answer::Done { sync, held } => {
-            kind("done", vec![("sync", seq(*sync)), ("held", seq(*held))])
+        } => {
+            number(w, ",\"op\":", *op);
+            number(w, ",\"context\":", *context);
+            w.raw(if *replaying {
+                ",\"replaying\":true"
+            } else {
+                ",\"replaying\":false"
+            });
         }
-        Answer::Replay { payload } => kind(
-            "replay",
-            vec![("payload", payload.clone().map_or(Json::Null, Json::String))],
-        ),
+        Answer::Done { sync, held } => {
+            seq(w, ",\"sync\":", *sync);
+            seq(w, ",\"held\":", *held);
+        }
+        Answer::Replay { payload } => {
+            w.raw(",\"payload\":");
+            match payload {
+                Some(text) => w.string(text),
+                None => w.raw("null"),
+            }
+        }
         Answer::Raise {
             error_class,
             error,
             sync,
-        } => kind(
-            "raise",
-            vec![
-                ("error_class", string(error_class)),
-                ("error", error_json(error)),
-                ("sync", seq(*sync)),
-            ],
-        ),
-        Answer::Propagate => kind("propagate", vec![]),
-        Answer::Suspend => kind("suspend", vec![]),
-        Answer::Stop => kind("stop", vec![]),
-        Answer::NeedRandom => kind("need-random", vec![]),
-    }
-}
-
-/// Adds `replaying`: whether the context's next operation replays (for replay-aware logs).
-fn with_replaying(answer: Json, replaying: bool) -> Json {
-    match answer {
-        Json::Object(mut fields) => {
-            fields.push(("replaying".to_string(), Json::Bool(replaying)));
-            Json::Object(fields)
+        } => {
+            w.raw(",\"error_class\":");
+            w.string(error_class);
+            w.raw(",\"error\":");
+            w.value(&error_json(error));
+            seq(w, ",\"sync\":", *sync);
         }
-        other => other,
+        Answer::Propagate | Answer::Suspend | Answer::Stop | Answer::NeedRandom => {}
     }
+    // Whether the context's next operation replays (for replay-aware logs).
+    match replaying {
+        Some(true) => w.raw(",\"replaying\":true"),
+        Some(false) => w.raw(",\"replaying\":false"),
+        None => {}
+    }
+    w.raw("}");
 }
 
 fn output_json(profile: Profile, output: &Output) -> Json {

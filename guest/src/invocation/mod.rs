@@ -205,6 +205,15 @@ impl Invocation {
         let Some(next) = c.counter.checked_add(1) else {
             return false;
         };
+        // A first run has nothing checkpointed but its EXECUTION: no id to compute and look up.
+        if self.operations.len() <= 1
+            && self
+                .operations
+                .values()
+                .all(|o| o.op_type.as_deref() == Some("EXECUTION"))
+        {
+            return false;
+        }
         operation_id(self.profile, c.prefix.as_deref(), next)
             .is_ok_and(|id| self.operations.contains_key(&id.id))
     }

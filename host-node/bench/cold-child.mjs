@@ -29,7 +29,15 @@ if (mode === 'package') {
   }
   const cpu = process.cpuUsage();
   out.cpu = (cpu.user + cpu.system) / 1000;
-  out.maxRssMiB = process.resourceUsage().maxRSS / 1024;
+  // Linux's VmHWM starts afresh at exec; maxRSS keeps the forking parent's high-water mark.
+  let peakKiB = process.resourceUsage().maxRSS;
+  try {
+    const status = process.getBuiltinModule('node:fs').readFileSync('/proc/self/status', 'utf8');
+    peakKiB = Number(/^VmHWM:\s+(\d+)/m.exec(status)?.[1] ?? peakKiB);
+  } catch {
+    // not Linux: maxRSS it is
+  }
+  out.maxRssMiB = peakKiB / 1024;
 } else if (mode === 'phases') {
   const { readFileSync } = await import('node:fs');
   const { instantiate } = await import('../gen/durable_core.js');

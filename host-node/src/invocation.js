@@ -96,6 +96,7 @@ export class Engine {
   #generation;
   #transport;
   #held = new Map();
+  #closed = false;
   #inFlight = null;
   #running = new Set();
   #idleFlush = true;
@@ -153,7 +154,10 @@ export class Engine {
     return this.#call({ ...request, random: this.random() });
   }
 
+  /** Releases the core's state of this invocation; later calls are no-ops. */
   close() {
+    if (this.#closed) return;
+    this.#closed = true;
     const live = liveGeneration(this.#generation);
     if (live) live.root.invocation.close(this.#handle);
   }

@@ -64,3 +64,20 @@ test('a token lost under Promise.all fails the invocation and hands no branch it
   await assert.rejects(engine.finishStopped(), (e) => e instanceof InvocationFailed && e.rule === 'checkpoint-without-token');
 });
 
+
+test('close releases the core state once', async () => {
+  const { core } = await import('../src/component.js');
+  const engine = await Engine.open(ENVELOPE, strictService(), { profile: 'ts', idleFlush: false });
+  const iface = core().root.invocation;
+  const realClose = iface.close;
+  let closes = 0;
+  iface.close = (...a) => { closes += 1; return realClose(...a); };
+  try {
+    engine.close();
+    engine.close();
+    assert.equal(closes, 1);
+    assert.throws(() => engine.replayingIn(0), /no open invocation/);
+  } finally {
+    iface.close = realClose;
+  }
+});

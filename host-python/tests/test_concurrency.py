@@ -97,3 +97,28 @@ def test_a_token_lost_under_concurrency_fails_the_invocation_and_stores_nothing_
     with pytest.raises(InvocationFailed) as failed:
         engine.finish_stopped()
     assert failed.value.rule == "checkpoint-without-token"
+
+
+def test_close_releases_the_core_state_once() -> None:
+    from durable_core._runtime import runtime
+
+    rt = runtime()
+    engine = Engine(EVENT, StrictService(), profile="ts", idle_flush_seconds=None)
+    real = rt.call_flat
+    closes: list[object] = []
+
+    def counting(name: str, *args: Any) -> Any:
+        if name == "invocation#close":
+            closes.append(args)
+        return real(name, *args)
+
+    rt.call_flat = counting  # type: ignore[method-assign]
+    try:
+        engine.close()
+        engine.close()
+        engine.__del__()
+        assert len(closes) == 1
+        with pytest.raises(Exception, match="no open invocation"):
+            engine.replaying_in(0)
+    finally:
+        rt.call_flat = real  # type: ignore[method-assign]

@@ -171,6 +171,7 @@ class Engine:
         if "error" in opened:
             _raise_core_error(opened["error"])
         self._handle: int = opened["handle"]
+        self._closed = False
         self._persisted = 0
         self.arn: str = envelope["DurableExecutionArn"]
         info = opened["info"]
@@ -205,6 +206,10 @@ class Engine:
         return answer
 
     def close(self) -> None:
+        """Releases the core's state of this invocation; later calls are no-ops."""
+        if getattr(self, "_closed", True):  # closed, or __init__ never opened it
+            return
+        self._closed = True
         with self._rt.lock:
             if self._rt.generation == self._generation:
                 self._rt.call_flat("invocation#close", ("u32",), "u32", self._handle)

@@ -89,6 +89,15 @@ class _ByteVec(Structure):
     _fields_ = [("size", c_size_t), ("data", POINTER(c_uint8))]
 
 
+class _BorrowedBytes(Structure):
+    """A ``wasm_byte_vec_t`` pointing into a Python bytes object: how the flat calls pass a
+    string argument. ``wasmtime_component_func_call`` only reads its arguments (it copies each
+    into its own value before the call), so the bytes need no C copy, and ctypes keeps the bytes
+    object alive while the field refers to it."""
+
+    _fields_ = [("size", c_size_t), ("data", c_char_p)]
+
+
 class _Val(Structure):
     pass
 
@@ -140,6 +149,7 @@ class _ValUnion(Union):
         ("f64", c_double),
         ("character", c_uint32),
         ("string", _ByteVec),
+        ("borrowed_string", _BorrowedBytes),
         ("list", _ValList),
         ("record", _ValRecord),
         ("tuple", _ValList),
@@ -444,28 +454,28 @@ class Instance:
         out_ref = byref(out)
         context = self.context
         call_c = lib.wasmtime_component_func_call
-        vec_new = lib.wasm_byte_vec_new
         vec_delete = lib.wasm_byte_vec_delete
-        strings = [(i, args[i].of) for i, kind in enumerate(params) if kind == "string"]
+        # The argument slots' views, made once: a call only stores into them.
+        strings = [(i, args[i].of.borrowed_string) for i, k in enumerate(params) if k == "string"]
         scalars = [(i, args[i].of, kind) for i, kind in enumerate(params) if kind != "string"]
-        string_refs = [byref(args[i].of.string) for i, _ in strings]
+        answer = out.of.string
+        answer_ref = byref(answer)
 
         def call(*values: Any) -> Any:
-            for i, union in strings:
+            for i, borrowed in strings:
                 value = values[i]
-                vec = _ByteVec()
-                vec_new(byref(vec), len(value), value)
-                union.string = vec
+                if type(value) is not bytes:
+                    raise TypeError(f"argument {i} must be UTF-8 bytes, not {type(value).__name__}")
+                borrowed.size = len(value)
+                borrowed.data = value
             for i, union, kind in scalars:
                 setattr(union, kind, values[i])
             error = call_c(func_ref, context, args, count, out_ref, 1)
-            for ref in string_refs:
-                vec_delete(ref)
             if error:
                 raise _error(lib, error)
             if result == "string":
-                text = string_at(out.of.string.data, out.of.string.size).decode()
-                vec_delete(byref(out.of.string))
+                text = string_at(answer.data, answer.size).decode()
+                vec_delete(answer_ref)
                 return text
             return getattr(out.of, result)
 

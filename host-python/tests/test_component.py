@@ -127,3 +127,25 @@ def test_a_cold_start_that_only_classifies_imports_no_wasmtime_py_module(tmp_pat
             [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
         )
         assert done.stdout.strip() == "[]"
+
+
+def test_flat_calls_read_their_string_arguments_and_keep_none():
+    # String arguments are passed by pointer into the caller's bytes: the answer must be the
+    # one for exactly those bytes, and no reference may outlive the call (a held payload).
+    import sys
+
+    rt = Runtime()
+    signature = ("u32", "u32", "string", "string")
+    stale = b"Invalid checkpoint token: " + b"x" * 100_000
+    other = b"something else entirely " + b"y" * 100_000
+    before = sys.getrefcount(stale)
+    packed = [
+        rt.call_flat("classify#classify-packed", signature, "u32", 0b11000, 400, code, msg)
+        for code, msg in [(b"InvalidParameterValueException", stale), (b"X", other)] * 3
+    ]
+    assert packed[0::2] == [packed[0]] * 3 and packed[1::2] == [packed[1]] * 3
+    assert packed[0] != packed[1]
+    assert sys.getrefcount(stale) == before
+    if rt.backend == "native":
+        with pytest.raises(TypeError, match="UTF-8 bytes"):
+            rt.call_flat("classify#classify-packed", signature, "u32", 0, 400, "text", b"")

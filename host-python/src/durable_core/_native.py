@@ -471,6 +471,8 @@ class Instance:
             for i, union, kind in scalars:
                 setattr(union, kind, values[i])
             error = call_c(func_ref, context, args, count, out_ref, 1)
+            for _, borrowed in strings:
+                borrowed.data = None  # keeps no caller's bytes (a payload) alive after the call
             if error:
                 raise _error(lib, error)
             if result == "string":

@@ -55,11 +55,13 @@ def make_caller(func: Any, store: Any, params: Sequence[str], result: str) -> Ca
     out = _ffi.wasmtime_component_val_t()
     out_ref = ctypes.byref(out)
     func_ref = ctypes.byref(func._func)
-    context = store._context()
     string_slots = [i for i, kind in enumerate(params) if kind == "string"]
     setters = [_setter(args, i, kind) for i, kind in enumerate(params)]
 
     def call(*values: Any) -> Any:
+        # Asked each call: a closed store (a finalizer at interpreter exit) raises ValueError
+        # here instead of being called into.
+        context = store._context()
         for set_value, value in zip(setters, values, strict=True):
             set_value(value)
         error = _func_call(func_ref, context, args, count, out_ref, 1)

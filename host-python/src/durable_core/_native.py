@@ -391,11 +391,19 @@ class Instance:
         self._funcs: dict[str, _Func] = {}
 
     def __del__(self) -> None:
+        # A caller may still hold a call made from this instance (a finalizer at interpreter
+        # exit runs in no particular order): with `store` None it raises instead of calling
+        # into freed memory.
         if getattr(self, "store", None):
-            self.lib.wasmtime_store_delete(self.store)
-            self.store = None
+            store, self.store = self.store, None
+            self.lib.wasmtime_store_delete(store)
+
+    def _alive(self) -> None:
+        if self.store is None:
+            raise NativeError("durable-core's instance was already released")
 
     def func(self, interface: str, function: str) -> _Func:
+        self._alive()
         key = f"{interface}#{function}"
         func = self._funcs.get(key)
         if func is None:
@@ -461,7 +469,11 @@ class Instance:
         answer = out.of.string
         answer_ref = byref(answer)
 
+        instance = self
+
         def call(*values: Any) -> Any:
+            if instance.store is None:
+                instance._alive()
             for i, borrowed in strings:
                 value = values[i]
                 if type(value) is not bytes:

@@ -17,6 +17,7 @@ serializes its state behind the runtime lock and one service call is in flight a
 from __future__ import annotations
 
 import json
+import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -215,6 +216,8 @@ class Engine:
                 self._rt.call_flat("invocation#close", ("u32",), "u32", self._handle)
 
     def __del__(self) -> None:
+        if sys.is_finalizing():  # the process is ending: nothing to release, and the runtime
+            return  # may already be gone
         try:
             self.close()
         except Exception:  # a finalizer never raises

@@ -129,12 +129,19 @@ def test_a_cold_start_that_only_classifies_imports_no_wasmtime_py_module(tmp_pat
         assert done.stdout.strip() == "[]"
 
 
-def test_flat_calls_read_their_string_arguments_and_keep_none():
+@pytest.mark.parametrize("backend", ["native", "wasmtime-py"])
+def test_flat_calls_read_their_string_arguments_and_keep_none(backend, monkeypatch):
     # String arguments are passed by pointer into the caller's bytes: the answer must be the
     # one for exactly those bytes, and no reference may outlive the call (a held payload).
     import sys
 
+    monkeypatch.setenv("DURABLE_CORE_CALL_PATH", "fast")
     rt = Runtime()
+    if backend == "wasmtime-py":  # a typed call with parameters moves the runtime there
+        monkeypatch.setattr("durable_core._runtime._runtime", rt)
+        durable_core.retry.Strategy(durable_core.retry.exponential(), profile="python").decide(2)
+        assert rt.call_path == "fast"
+    assert rt.backend == backend
     signature = ("u32", "u32", "string", "string")
     stale = b"Invalid checkpoint token: " + b"x" * 100_000
     other = b"something else entirely " + b"y" * 100_000
@@ -146,6 +153,5 @@ def test_flat_calls_read_their_string_arguments_and_keep_none():
     assert packed[0::2] == [packed[0]] * 3 and packed[1::2] == [packed[1]] * 3
     assert packed[0] != packed[1]
     assert sys.getrefcount(stale) == before
-    if rt.backend == "native":
-        with pytest.raises(TypeError, match="UTF-8 bytes"):
-            rt.call_flat("classify#classify-packed", signature, "u32", 0, 400, "text", b"")
+    with pytest.raises(TypeError, match="UTF-8 bytes"):
+        rt.call_flat("classify#classify-packed", signature, "u32", 0, 400, "text", b"")

@@ -18,10 +18,15 @@ from typing import Any
 
 from wasmtime import WasmtimeError, _ffi
 
-# A private handle with a ``c_char_p`` signature: ctypes then passes Python bytes without a copy.
-_byte_vec_new = _ffi.dll["wasm_byte_vec_new"]
-_byte_vec_new.restype = None
-_byte_vec_new.argtypes = [ctypes.POINTER(_ffi.wasm_byte_vec_t), ctypes.c_size_t, ctypes.c_char_p]
+
+class _BorrowedBytes(ctypes.Structure):
+    """A ``wasm_byte_vec_t`` laid over an argument slot, pointing into a Python bytes object:
+    ``wasmtime_component_func_call`` only reads its arguments (it copies each into its own
+    value), so a string argument needs no C copy; ctypes keeps the bytes alive meanwhile."""
+
+    _fields_ = [("size", ctypes.c_size_t), ("data", ctypes.c_char_p)]
+
+
 _byte_vec_delete = _ffi.dll["wasm_byte_vec_delete"]
 _byte_vec_delete.restype = None
 _byte_vec_delete.argtypes = [ctypes.POINTER(_ffi.wasm_byte_vec_t)]
@@ -55,8 +60,8 @@ def make_caller(func: Any, store: Any, params: Sequence[str], result: str) -> Ca
     out = _ffi.wasmtime_component_val_t()
     out_ref = ctypes.byref(out)
     func_ref = ctypes.byref(func._func)
-    string_slots = [i for i, kind in enumerate(params) if kind == "string"]
-    setters = [_setter(args, i, kind) for i, kind in enumerate(params)]
+    borrowed: list[_BorrowedBytes] = []  # the string slots, cleared after each call
+    setters = [_setter(args, i, kind, borrowed) for i, kind in enumerate(params)]
 
     def call(*values: Any) -> Any:
         # Asked each call: a closed store (a finalizer at interpreter exit) raises ValueError
@@ -65,8 +70,8 @@ def make_caller(func: Any, store: Any, params: Sequence[str], result: str) -> Ca
         for set_value, value in zip(setters, values, strict=True):
             set_value(value)
         error = _func_call(func_ref, context, args, count, out_ref, 1)
-        for i in string_slots:
-            _byte_vec_delete(ctypes.byref(args[i].of.string))
+        for slot in borrowed:
+            slot.data = None  # keeps no caller's bytes (a payload) alive after the call
         if error:
             raise WasmtimeError._from_ptr(ctypes.cast(error, ctypes.POINTER(_ffi.wasmtime_error_t)))
         if result == "string":
@@ -78,15 +83,19 @@ def make_caller(func: Any, store: Any, params: Sequence[str], result: str) -> Ca
     return call
 
 
-def _setter(args: Any, index: int, kind: str) -> Callable[[Any], None]:
+def _setter(
+    args: Any, index: int, kind: str, borrowed: list[_BorrowedBytes]
+) -> Callable[[Any], None]:
     union = args[index].of
     if kind == "string":
+        slot = _BorrowedBytes.from_address(ctypes.addressof(union))
+        borrowed.append(slot)
 
         def set_string(value: bytes) -> None:
-            # Writing through a temporary keeps ctypes from copying the struct back and forth.
-            vec = _ffi.wasm_byte_vec_t()
-            _byte_vec_new(ctypes.byref(vec), len(value), value)
-            union.string = vec
+            if type(value) is not bytes:
+                raise TypeError(f"argument {index} must be UTF-8 bytes, not {type(value).__name__}")
+            slot.size = len(value)
+            slot.data = value
 
         return set_string
 

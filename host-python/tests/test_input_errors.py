@@ -99,3 +99,11 @@ def test_an_error_class_name_with_a_newline_is_one_name():
 def test_an_outcome_must_be_exactly_one_object(outcome, field):
     request = {"profile": "ts", "id": "c4ca4238a0b92382", "now_ms": 1, "attempt": 1}
     rejects(field, lambda: step.complete_json({**request, "outcome": outcome}))
+
+
+@pytest.mark.parametrize("answer", ["", "x", "[1]", '{"a":', b"\xff", "null"])
+def test_an_answer_from_the_core_that_is_not_an_object_is_an_error_naming_it(answer):
+    from durable_core.invocation import _read_answer
+
+    with pytest.raises(RuntimeError, match="not a JSON object"):
+        _read_answer(answer)

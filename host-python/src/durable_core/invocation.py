@@ -62,8 +62,14 @@ _scan_answer = json.JSONDecoder().scan_once
 
 
 def _read_answer(text: str | bytes) -> dict[str, Any]:
-    answer, _ = _scan_answer(text.decode() if isinstance(text, bytes) else text, 0)
-    return answer  # type: ignore[no-any-return]
+    try:
+        answer, _ = _scan_answer(text.decode() if isinstance(text, bytes) else text, 0)
+    except (StopIteration, ValueError):  # the scanner's "nothing here", or broken JSON
+        answer = None
+    if not isinstance(answer, dict):
+        shown = text[:200]
+        raise RuntimeError(f"durable-core answered something that is not a JSON object: {shown!r}")
+    return answer
 
 
 class Transport(Protocol):

@@ -3,6 +3,8 @@ once, every update sent exactly once, nothing reported stored that the service d
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -124,22 +126,32 @@ def test_close_releases_the_core_state_once() -> None:
         rt.call_flat = real  # type: ignore[method-assign]
 
 
-def test_a_released_instance_is_never_called_into() -> None:
-    # A finalizer (an Engine collected at interpreter exit) may run after the runtime's store
-    # was deleted: the call must raise, not touch freed memory. Run in a child process, so a
-    # crash fails this test instead of the test run.
-    import subprocess
-    import sys
-
-    code = """
-from durable_core._runtime import runtime
-from durable_core.errors import ComponentTrapError
+# A child process's start: an engine's event and a service that answers every checkpoint.
+_CHILD_ENGINE = """
 from durable_core.invocation import Engine
 event = {"DurableExecutionArn": "arn:aws:lambda:us-east-1:1:function:f/durable-execution/r/e",
          "CheckpointToken": "t0"}
 class Service:
     def checkpoint(self, *a): return {"CheckpointToken": "t1"}
     def get_state(self, *a): return {"Operations": []}
+"""
+
+
+def _run_child(code: str) -> subprocess.CompletedProcess[str]:
+    """``code`` after ``_CHILD_ENGINE`` in a fresh interpreter (a crash fails the test, not the
+    test run)."""
+    return subprocess.run(
+        [sys.executable, "-c", _CHILD_ENGINE + code], capture_output=True, text=True, timeout=120
+    )
+
+
+def test_a_released_instance_is_never_called_into() -> None:
+    # A finalizer (an Engine collected at interpreter exit) may run after the runtime's store
+    # was deleted: the call must raise, not touch freed memory. Run in a child process, so a
+    # crash fails this test instead of the test run.
+    done = _run_child("""
+from durable_core._runtime import runtime
+from durable_core.errors import ComponentTrapError
 engine = Engine(event, Service(), profile="ts", idle_flush_seconds=None)
 rt = runtime()
 if rt.backend != "native":
@@ -150,8 +162,7 @@ try:
     engine.close()
 except ComponentTrapError as err:
     print("raised:", err)
-"""
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+""")
     assert done.returncode == 0, done.stderr
     expected = "raised: durable-core trapped in invocation#close"
     assert expected in done.stdout or "skipped" in done.stdout, done.stdout
@@ -160,17 +171,8 @@ except ComponentTrapError as err:
 def test_engines_collected_at_interpreter_exit_do_not_crash_it() -> None:
     # The shape that crashed (SIGSEGV at exit): engines left for the last garbage collection,
     # with a large heap so that collection order is arbitrary.
-    import subprocess
-    import sys
-
-    code = """
+    done = _run_child("""
 import aws_durable_execution_sdk_python, botocore.session
-from durable_core.invocation import Engine
-event = {"DurableExecutionArn": "arn:aws:lambda:us-east-1:1:function:f/durable-execution/r/e",
-         "CheckpointToken": "t0"}
-class Service:
-    def checkpoint(self, *a): return {"CheckpointToken": "t1"}
-    def get_state(self, *a): return {"Operations": []}
 engines = []
 for i in range(200):
     e = Engine(event, Service(), profile="ts", idle_flush_seconds=None)
@@ -179,7 +181,6 @@ for i in range(200):
 junk = [{"a": [i, str(i)]} for i in range(300_000)]
 del engines
 print("done")
-"""
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+""")
     assert done.returncode == 0, (done.returncode, done.stderr[-2000:])
     assert done.stdout.strip() == "done"

@@ -20,6 +20,7 @@ import { classifyApiError, retry } from '../src/index.js';
 import { step } from '../src/step-index.js';
 import { isDeepStrictEqual } from 'node:util';
 import { runInvocation } from './invocation-script.mjs';
+import { expand } from '../../tests/evidence/repeat-markers.mjs';
 
 const BUILT_IN = fileURLToPath(new URL('../../tests/vectors', import.meta.url));
 
@@ -154,16 +155,6 @@ async function runFile(file) {
     else result.passed++;
   }
   return result;
-}
-
-const REPEAT = /\{\{repeat:(\d+):([\s\S]{1,8}?)\}\}/g;
-
-/** `value` with every {{repeat:N:UNIT}} (a run of N copies of UNIT) written out. */
-function expand(value) {
-  if (typeof value === 'string') return value.replace(REPEAT, (_, n, unit) => unit.repeat(Number(n)));
-  if (Array.isArray(value)) return value.map(expand);
-  if (isObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, expand(v)]));
-  return value;
 }
 
 /** Returns undefined when the case passes, else its failure record. */

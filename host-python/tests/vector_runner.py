@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -19,6 +18,10 @@ from typing import Any
 import invocation_script
 
 import durable_core
+
+# The vector files' {{repeat:N:UNIT}} markers, shared with the evidence capture.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests" / "evidence"))
+from repeat_markers import expand
 
 
 def run_classify(case_input: dict[str, Any]) -> dict[str, Any]:
@@ -97,20 +100,6 @@ SUITES: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "operation-id": run_operation_id,
     "invocation": invocation_script.run,
 }
-
-
-REPEAT = re.compile(r"\{\{repeat:(\d+):(.{1,8}?)\}\}", re.DOTALL)
-
-
-def expand(value: Any) -> Any:
-    """``value`` with every ``{{repeat:N:UNIT}}`` (a run of N copies of UNIT) written out."""
-    if isinstance(value, str):
-        return REPEAT.sub(lambda m: m.group(2) * int(m.group(1)), value)
-    if isinstance(value, list):
-        return [expand(v) for v in value]
-    if isinstance(value, dict):
-        return {k: expand(v) for k, v in value.items()}
-    return value
 
 
 def judge(run: Callable[[dict[str, Any]], dict[str, Any]], case: dict[str, Any]) -> Any:

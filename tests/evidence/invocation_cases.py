@@ -246,19 +246,16 @@ def cases_for(profile: str) -> list[tuple[str, str, dict]]:
             step_op(i(2), "SUCCEEDED", name="b", result='"r2"', attempt=1),
         ),
     )
+    def failed_a() -> dict:
+        """An envelope whose step "a" FAILED in an earlier invocation."""
+        error = {"ErrorType": "ValueError", "ErrorMessage": "old boom"}
+        return envelope(step_op(i(1), "FAILED", name="a", attempt=1, error=error))
+
     add(
         "replay, FAILED step raises and the handler fails",
         "replay of a FAILED step: error rebuilt from the checkpoint, no call",
         [{"step": {"name": "a", "attempts": [{"payload": '"x"'}]}}],
-        env=envelope(
-            step_op(
-                i(1),
-                "FAILED",
-                name="a",
-                attempt=1,
-                error={"ErrorType": "ValueError", "ErrorMessage": "old boom"},
-            )
-        ),
+        env=failed_a(),
     )
     add(
         "replay, FAILED step caught by the handler",
@@ -268,15 +265,7 @@ def cases_for(profile: str) -> list[tuple[str, str, dict]]:
             ok_step('"after"', "b"),
             {"return": '"recovered"'},
         ],
-        env=envelope(
-            step_op(
-                i(1),
-                "FAILED",
-                name="a",
-                attempt=1,
-                error={"ErrorType": "ValueError", "ErrorMessage": "old boom"},
-            )
-        ),
+        env=failed_a(),
     )
     add(
         "replay, STARTED at-least-once step runs again",

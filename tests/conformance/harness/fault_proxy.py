@@ -41,10 +41,11 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-LOOPBACK = "127.0.0.1"
+from . import local_service
+
 MAX_REQUESTS = 20000
 UPSTREAM_TIMEOUT_SECONDS = 30
 INVOKE_TIMEOUT_SECONDS = 90
@@ -132,13 +133,8 @@ class FaultProxy:
             def log_message(self, *_args: Any) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer((LOOPBACK, 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://{LOOPBACK}:{self.server.server_address[1]}"
-        self.thread = threading.Thread(
-            target=self.server.serve_forever, name="fault-proxy", daemon=True
-        )
-        self.thread.start()
+        self.server = local_service.serve_loopback(Handler, "fault-proxy")
+        self.url = local_service.server_url(self.server)
 
     def close(self) -> None:
         self.server.shutdown()

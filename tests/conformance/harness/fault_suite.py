@@ -272,13 +272,7 @@ class NodeHost:
         return (self.workdir / "log").read_text(encoding="utf-8")[-3000:]
 
     def close(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        local_service.stop_process(self.process)
         self._log.close()
         shutil.rmtree(self.workdir, ignore_errors=True)
 

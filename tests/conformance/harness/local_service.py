@@ -73,6 +73,30 @@ def lambda_client(
     )
 
 
+def serve_loopback(handler: type[BaseHTTPRequestHandler], name: str) -> ThreadingHTTPServer:
+    """A threaded HTTP server on a free loopback port, serving ``handler`` on a daemon thread
+    named ``name`` until its ``shutdown()``."""
+    server = ThreadingHTTPServer((LOOPBACK, 0), handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, name=name, daemon=True).start()
+    return server
+
+
+def server_url(server: ThreadingHTTPServer) -> str:
+    return f"http://{LOOPBACK}:{server.server_address[1]}"
+
+
+def stop_process(process: subprocess.Popen) -> None:
+    """Ends a child process: terminated, and killed if it is still there after 10 s."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind((LOOPBACK, 0))
@@ -137,13 +161,8 @@ class FunctionEndpoint:
             def log_message(self, *_args: Any) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer((LOOPBACK, 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://{LOOPBACK}:{self.server.server_address[1]}"
-        self.thread = threading.Thread(
-            target=self.server.serve_forever, name="core-lambda", daemon=True
-        )
-        self.thread.start()
+        self.server = serve_loopback(Handler, "core-lambda")
+        self.url = server_url(self.server)
 
     def close(self) -> None:
         self.server.shutdown()
@@ -234,13 +253,7 @@ class LocalService:
             return "(no log)"
 
     def close(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        stop_process(self.process)
         if not self._log.closed:
             self._log.close()
         shutil.rmtree(self.workdir, ignore_errors=True)

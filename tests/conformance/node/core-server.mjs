@@ -13,7 +13,7 @@ import { createServer } from "node:http";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { CRASH_CASES, handlers } from "./handlers.mjs";
+import { CRASH_CASES, handlers, sdkShapedStrategies, seededDraws } from "./handlers.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const hostNode = path.resolve(here, "../../../host-node");
@@ -38,31 +38,7 @@ const lambda = new lambdaSdk.LambdaClient({
 });
 
 // durable-core/sdk's own strategies, configured as the node-sdk driver configures the SDK's.
-const strategies = {
-  name: "durable-core",
-  default: () => undefined, // no retryStrategy: the core's default
-  none: () => sdk.retryPresets.noRetry,
-  exponential: ({ maxAttempts, initialDelaySeconds, backoffRate, jitter, retryableErrorTypes }) =>
-    sdk.createRetryStrategy({
-      maxAttempts,
-      initialDelay: { seconds: initialDelaySeconds },
-      jitter: sdk.JitterStrategy[jitter],
-      ...(backoffRate !== undefined ? { backoffRate } : {}),
-      ...(retryableErrorTypes !== undefined ? { retryableErrorTypes } : {}),
-    }),
-};
-
-// A small seeded generator (mulberry32): the case's jitter draws, reproducible for a seed.
-function seededDraws(seed) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let x = state;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const strategies = sdkShapedStrategies("durable-core", sdk);
 
 const CRASHED = Symbol("crashed");
 const cases = new Map(); // function name -> {id, handler, facts, crashed}

@@ -273,6 +273,38 @@ export function handlers(s, { crash }) {
   };
 }
 
-
-
 export const CRASH_CASES = new Set(["1-17", "1-18", "3-12"]);
+
+/**
+ * The handlers' retry strategies (`s` above) from a module shaped like the JS SDK (the SDK itself,
+ * or durable-core/sdk), configured as the node-sdk driver configures the SDK's. `name` tells the
+ * drivers which provider ran.
+ */
+export function sdkShapedStrategies(name, sdk) {
+  return {
+    name,
+    default: () => undefined, // no retryStrategy: the module's default
+    none: () => sdk.retryPresets.noRetry,
+    exponential: ({ maxAttempts, initialDelaySeconds, backoffRate, jitter, retryableErrorTypes }) =>
+      sdk.createRetryStrategy({
+        maxAttempts,
+        initialDelay: { seconds: initialDelaySeconds },
+        jitter: sdk.JitterStrategy[jitter],
+        // keys left out when not configured: the SDK treats an explicit undefined differently
+        ...(backoffRate !== undefined ? { backoffRate } : {}),
+        ...(retryableErrorTypes !== undefined ? { retryableErrorTypes } : {}),
+      }),
+  };
+}
+
+/** A small seeded generator (mulberry32): a case's jitter draws, the same on every driver for a seed. */
+export function seededDraws(seed) {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let x = state;
+    x = Math.imul(x ^ (x >>> 15), x | 1);
+    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -19,7 +19,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
-import { CRASH_CASES, handlers } from "./handlers.mjs";
+import { CRASH_CASES, handlers, sdkShapedStrategies, seededDraws } from "./handlers.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const hostNode = path.resolve(here, "../../../host-node");
@@ -36,36 +36,6 @@ function packageInfo(name) {
 async function loadPackage(name) {
   const info = packageInfo(name);
   return { module: await import(pathToFileURL(info.entry).href), version: info.meta.version };
-}
-
-// A small seeded generator (mulberry32) so the durable-core run and its SDK control run draw the
-// same jitter.
-function seeded(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function sdkStrategies(sdk) {
-  return {
-    name: "sdk",
-    default: () => undefined, // no retryStrategy: the SDK's default (retryPresets.default)
-    none: () => sdk.retryPresets.noRetry,
-    exponential: ({ maxAttempts, initialDelaySeconds, backoffRate, jitter, retryableErrorTypes }) =>
-      sdk.createRetryStrategy({
-        maxAttempts,
-        initialDelay: { seconds: initialDelaySeconds },
-        jitter: sdk.JitterStrategy[jitter],
-        // keys left out when not configured: the SDK treats an explicit undefined differently
-        ...(backoffRate !== undefined ? { backoffRate } : {}),
-        ...(retryableErrorTypes !== undefined ? { retryableErrorTypes } : {}),
-      }),
-  };
 }
 
 async function coreStrategies() {
@@ -121,7 +91,7 @@ async function runCase(runtime, strategies, job) {
   };
 
   const savedRandom = Math.random;
-  Math.random = seeded(job.seed);
+  Math.random = seededDraws(job.seed);
   let timer;
   try {
     const runner = new LocalDurableTestRunner({ handlerFunction: lambdaHandler });
@@ -153,7 +123,7 @@ async function main() {
   const sdkPackage = await loadPackage("@aws/durable-execution-sdk-js");
   const testingPackage = await loadPackage("@aws/durable-execution-sdk-js-testing");
   const runtime = { sdk: sdkPackage.module, LocalDurableTestRunner: testingPackage.module.LocalDurableTestRunner };
-  const providers = { sdk: sdkStrategies(runtime.sdk) };
+  const providers = { sdk: sdkShapedStrategies("sdk", runtime.sdk) };
   let coreUnavailable = null;
   try {
     providers["durable-core"] = await coreStrategies();

@@ -125,22 +125,12 @@ def _start_server(service_url: str) -> _Server:
             break
         time.sleep(0.05)
     text = log_path.read_text(encoding="utf-8", errors="replace")[-3000:]
-    _stop(process)
+    local_service.stop_process(process)
     log_file.close()
     shutil.rmtree(workdir, ignore_errors=True)
     raise RuntimeError(
         f"core-server.mjs did not start (exit {process.poll()}):\n{text}"
     )
-
-
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
 
 
 def prepare(cases: Sequence[Case]) -> None:
@@ -230,7 +220,7 @@ def close() -> None:
         server, service = _server, _service
         _server = _service = _unavailable = None
     if server is not None:
-        _stop(server.process)
+        local_service.stop_process(server.process)
         if server.log_file is not None:
             server.log_file.close()
         shutil.rmtree(server.workdir, ignore_errors=True)

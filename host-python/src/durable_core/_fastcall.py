@@ -18,14 +18,7 @@ from typing import Any
 
 from wasmtime import WasmtimeError, _ffi
 
-
-class _BorrowedBytes(ctypes.Structure):
-    """A ``wasm_byte_vec_t`` laid over an argument slot, pointing into a Python bytes object:
-    ``wasmtime_component_func_call`` only reads its arguments (it copies each into its own
-    value), so a string argument needs no C copy; ctypes keeps the bytes alive meanwhile."""
-
-    _fields_ = [("size", ctypes.c_size_t), ("data", ctypes.c_char_p)]
-
+from ._native import _BorrowedBytes  # laid over wasmtime-py's argument slots
 
 _byte_vec_delete = _ffi.dll["wasm_byte_vec_delete"]
 _byte_vec_delete.restype = None

@@ -199,21 +199,15 @@ class Strategy:
         rt = self._runtime
         with rt.lock:
             handle = self._registered(rt)
+
+            def typed() -> Any:  # the same decision through the typed call
+                args = (handle, attempts, draw, text.decode(), list(names))
+                return rt.call("retry#decide-registered", *args)
+
             if any("\n" in name for name in names):
                 # decide-packed takes the chain newline-separated: a name holding a newline
                 # would split into two. The typed call takes the list as it is.
-                return _decision(
-                    _unwrap(
-                        rt.call(
-                            "retry#decide-registered",
-                            handle,
-                            attempts,
-                            draw,
-                            text.decode(),
-                            list(names),
-                        )
-                    )
-                )
+                return _decision(_unwrap(typed()))
             packed = rt.call_flat(
                 "retry#decide-packed",
                 ("u32", "f64", "f64", "string", "string"),
@@ -226,16 +220,7 @@ class Strategy:
             )
             outcome = packed & 3
             if outcome == 3:  # rejected: the typed call returns the error record
-                _raise_core_error(
-                    rt.call(
-                        "retry#decide-registered",
-                        handle,
-                        attempts,
-                        draw,
-                        text.decode(),
-                        [t for t in types.split("\n") if t],
-                    )
-                )
+                _raise_core_error(typed())
         return _DECISIONS[outcome](packed >> 2)
 
     def _resolve(self) -> EffectiveConfig:

@@ -204,11 +204,16 @@ impl Reader<'_> {
             .ok_or_else(|| self.error("number out of range"))
     }
 
+    /// Moves past the plain bytes of a string (up to a quote, backslash, control byte or the end).
+    fn skip_plain(&mut self) {
+        let rest = self.bytes.get(self.pos..).unwrap_or_default();
+        self.pos += first_special(rest, false).unwrap_or(rest.len());
+    }
+
     fn string(&mut self) -> Result<String, CoreError> {
         self.pos += 1;
         let start = self.pos;
-        let rest = self.bytes.get(start..).unwrap_or_default();
-        self.pos += first_special(rest, false).unwrap_or(rest.len());
+        self.skip_plain();
         // Most strings have no escape: one exact allocation.
         if self.peek() == Some(b'"') {
             let plain = self
@@ -223,9 +228,7 @@ impl Reader<'_> {
         let mut out = String::new();
         loop {
             let start = self.pos;
-            while matches!(self.peek(), Some(b) if b != b'"' && b != b'\\' && b >= 0x20) {
-                self.pos += 1;
-            }
+            self.skip_plain();
             // The input is a &str and we stopped at an ASCII byte, so this is a char boundary.
             out.push_str(self.text.get(start..self.pos).unwrap_or_default());
             match self.peek() {

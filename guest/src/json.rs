@@ -6,22 +6,24 @@
 //! JavaScript's `JSON.stringify` (raw UTF-8).
 
 use crate::error::{CoreError, ErrorKind};
+use std::borrow::Cow;
 
 #[derive(Clone, Debug, PartialEq)]
-pub enum Json {
+pub enum Json<'a> {
     Null,
     Bool(bool),
     Number(f64),
-    String(String),
-    Array(Vec<Json>),
+    /// Borrowed from the parsed text unless it had escapes (most strings have none).
+    String(Cow<'a, str>),
+    Array(Vec<Json<'a>>),
     /// Keys in document order; a repeated key keeps its last value (as both SDKs' parsers do).
-    Object(Vec<(String, Json)>),
+    Object(Vec<(Cow<'a, str>, Json<'a>)>),
 }
 
 const MAX_DEPTH: usize = 64;
 
-impl Json {
-    pub fn get(&self, key: &str) -> Option<&Json> {
+impl<'a> Json<'a> {
+    pub fn get(&self, key: &str) -> Option<&Json<'a>> {
         match self {
             Json::Object(fields) => fields.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v),
             _ => None,
@@ -29,7 +31,7 @@ impl Json {
     }
 
     /// The value, treating an explicit `null` like an absent key.
-    pub fn field(&self, key: &str) -> Option<&Json> {
+    pub fn field(&self, key: &str) -> Option<&Json<'a>> {
         self.get(key).filter(|v| **v != Json::Null)
     }
 
@@ -45,7 +47,22 @@ impl Json {
     }
 }
 
-pub fn parse(field: &str, text: &str) -> Result<Json, CoreError> {
+/// An object of `(key, value)` pairs, keys borrowed (the writers' keys are literals).
+pub fn object<'a>(fields: Vec<(&'a str, Json<'a>)>) -> Json<'a> {
+    Json::Object(
+        fields
+            .into_iter()
+            .map(|(k, v)| (Cow::Borrowed(k), v))
+            .collect(),
+    )
+}
+
+/// A string value, borrowed.
+pub fn string(s: &str) -> Json<'_> {
+    Json::String(Cow::Borrowed(s))
+}
+
+pub fn parse<'a>(field: &str, text: &'a str) -> Result<Json<'a>, CoreError> {
     let mut reader = Reader {
         field,
         bytes: text.as_bytes(),
@@ -60,14 +77,14 @@ pub fn parse(field: &str, text: &str) -> Result<Json, CoreError> {
     Ok(value)
 }
 
-struct Reader<'a> {
-    field: &'a str,
+struct Reader<'f, 'a> {
+    field: &'f str,
     bytes: &'a [u8],
     text: &'a str,
     pos: usize,
 }
 
-impl Reader<'_> {
+impl<'a> Reader<'_, 'a> {
     fn error(&self, what: &str) -> CoreError {
         CoreError::new(
             ErrorKind::Malformed,
@@ -96,7 +113,7 @@ impl Reader<'_> {
         }
     }
 
-    fn value(&mut self, depth: usize) -> Result<Json, CoreError> {
+    fn value(&mut self, depth: usize) -> Result<Json<'a>, CoreError> {
         if depth > MAX_DEPTH {
             return Err(self.error("nested more than 64 levels deep"));
         }
@@ -113,7 +130,7 @@ impl Reader<'_> {
         }
     }
 
-    fn array(&mut self, depth: usize) -> Result<Json, CoreError> {
+    fn array(&mut self, depth: usize) -> Result<Json<'a>, CoreError> {
         self.pos += 1;
         let mut items = Vec::new();
         self.skip_space();
@@ -135,7 +152,7 @@ impl Reader<'_> {
         }
     }
 
-    fn object(&mut self, depth: usize) -> Result<Json, CoreError> {
+    fn object(&mut self, depth: usize) -> Result<Json<'a>, CoreError> {
         self.pos += 1;
         let mut fields = Vec::new();
         self.skip_space();
@@ -164,7 +181,7 @@ impl Reader<'_> {
         }
     }
 
-    fn number(&mut self) -> Result<Json, CoreError> {
+    fn number(&mut self) -> Result<Json<'a>, CoreError> {
         let start = self.pos;
         if self.peek() == Some(b'-') {
             self.pos += 1;
@@ -210,19 +227,15 @@ impl Reader<'_> {
         self.pos += first_special(rest, false).unwrap_or(rest.len());
     }
 
-    fn string(&mut self) -> Result<String, CoreError> {
+    fn string(&mut self) -> Result<Cow<'a, str>, CoreError> {
         self.pos += 1;
         let start = self.pos;
         self.skip_plain();
         // Most strings have no escape: one exact allocation.
         if self.peek() == Some(b'"') {
-            let plain = self
-                .text
-                .get(start..self.pos)
-                .unwrap_or_default()
-                .to_owned();
+            let plain = self.text.get(start..self.pos).unwrap_or_default();
             self.pos += 1;
-            return Ok(plain);
+            return Ok(Cow::Borrowed(plain));
         }
         self.pos = start;
         let mut out = String::new();
@@ -234,7 +247,7 @@ impl Reader<'_> {
             match self.peek() {
                 Some(b'"') => {
                     self.pos += 1;
-                    return Ok(out);
+                    return Ok(Cow::Owned(out));
                 }
                 Some(b'\\') => {
                     self.pos += 1;
@@ -302,75 +315,78 @@ pub fn hex_digit(nibble: u8) -> char {
 }
 
 // The scanners below run per byte of a payload: their helpers are inlined by hand, since the
-// component is built for size (opt-level "z") and would otherwise call them per word and byte.
+// component is built for size (opt-level "s") and would otherwise call them per word and byte.
 const ONES: u64 = 0x0101_0101_0101_0101;
 const HIGHS: u64 = 0x8080_8080_8080_8080;
 
-/// Whether some byte of `word` is zero (exact as a yes/no test: a borrow only starts at a zero).
+/// The high bit of each zero byte of `word`. Exact for the lowest zero byte (a borrow only starts
+/// at a zero); bytes above it may be flagged too, so only the lowest set bit is used.
 #[inline(always)]
-fn has_zero_byte(word: u64) -> bool {
-    word.wrapping_sub(ONES) & !word & HIGHS != 0
+fn zero_bytes(word: u64) -> u64 {
+    word.wrapping_sub(ONES) & !word & HIGHS
 }
 
-/// Whether some byte of `word` is one a JSON string literal escapes: `"`, `\`, a control below
-/// 0x20, and in the ASCII-only dialect DEL and every byte of a non-ASCII character.
+/// The high bit of the bytes of `word` a JSON string literal escapes: `"`, `\`, a control below
+/// 0x20, and in the ASCII-only dialect DEL and every byte of a non-ASCII character. As for
+/// `zero_bytes`, the lowest set bit is the first such byte; none set means none.
 #[inline(always)]
-fn word_has_special(word: u64, ascii_only: bool) -> bool {
-    let control = word.wrapping_sub(ONES * 0x20) & !word & HIGHS != 0;
-    control
-        || has_zero_byte(word ^ (ONES * u64::from(b'"')))
-        || has_zero_byte(word ^ (ONES * u64::from(b'\\')))
-        || (ascii_only && (word & HIGHS != 0 || has_zero_byte(word ^ (ONES * 0x7f))))
+fn special_bytes(word: u64, ascii_only: bool) -> u64 {
+    let control = word.wrapping_sub(ONES * 0x20) & !word & HIGHS;
+    let quote = zero_bytes(word ^ (ONES * u64::from(b'"')));
+    let backslash = zero_bytes(word ^ (ONES * u64::from(b'\\')));
+    let wide = if ascii_only {
+        (word & HIGHS) | zero_bytes(word ^ (ONES * 0x7f))
+    } else {
+        0
+    };
+    control | quote | backslash | wide
 }
 
-/// The byte test `word_has_special` makes eight at a time.
+/// The byte test `special_bytes` makes eight at a time.
 #[inline(always)]
 pub fn is_special(b: u8, ascii_only: bool) -> bool {
     b < 0x20 || b == b'"' || b == b'\\' || (ascii_only && b >= 0x7f)
 }
 
-/// The eight bytes at `at`, if there are eight.
-#[inline(always)]
-fn word_at(bytes: &[u8], at: usize) -> Option<u64> {
-    let chunk: [u8; 8] = bytes.get(at..at + 8)?.try_into().ok()?;
-    Some(u64::from_le_bytes(chunk))
-}
-
-/// The offset of the first special byte of `bytes`, if any. Plain runs (most of a payload) are
-/// skipped eight bytes per step.
+/// The offset of the first special byte of `bytes`, if any, eight bytes per step: the lowest
+/// flagged byte of a word is the answer, so a short string costs one or two words.
 pub fn first_special(bytes: &[u8], ascii_only: bool) -> Option<usize> {
+    let mut words = bytes.chunks_exact(8);
     let mut at = 0;
-    while let Some(word) = word_at(bytes, at) {
-        if word_has_special(word, ascii_only) {
-            break;
+    for chunk in &mut words {
+        let word = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
+        let found = special_bytes(word, ascii_only);
+        if found != 0 {
+            return Some(at + (found.trailing_zeros() / 8) as usize);
         }
         at += 8;
     }
-    let found = bytes
-        .get(at..)?
-        .iter()
-        .position(|&b| is_special(b, ascii_only));
-    found.map(|i| at + i)
+    // The last few bytes, padded with quotes: a find in the padding means none.
+    let rest = words.remainder();
+    let mut tail = [b'"'; 8];
+    if let Some(head) = tail.get_mut(..rest.len()) {
+        head.copy_from_slice(rest);
+    }
+    let first = (special_bytes(u64::from_le_bytes(tail), ascii_only).trailing_zeros() / 8) as usize;
+    (first < rest.len()).then_some(at + first)
 }
 
-/// Calls `each` with every special byte of `bytes`, in order.
+/// Calls `each` with every special byte of `bytes`, in order; words with none are skipped whole.
 pub fn each_special(bytes: &[u8], ascii_only: bool, mut each: impl FnMut(u8)) {
-    let mut at = 0;
-    while at < bytes.len() {
-        if let Some(word) = word_at(bytes, at) {
-            if !word_has_special(word, ascii_only) {
-                at += 8;
-                continue;
-            }
+    let mut words = bytes.chunks_exact(8);
+    for chunk in &mut words {
+        let word = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
+        if special_bytes(word, ascii_only) != 0 {
+            chunk
+                .iter()
+                .filter(|&&b| is_special(b, ascii_only))
+                .for_each(|&b| each(b));
         }
-        let end = (at + 8).min(bytes.len());
-        for &b in bytes.get(at..end).unwrap_or_default() {
-            if is_special(b, ascii_only) {
-                each(b);
-            }
-        }
-        at = end;
     }
+    let rest = words.remainder();
+    rest.iter()
+        .filter(|&&b| is_special(b, ascii_only))
+        .for_each(|&b| each(b));
 }
 
 /// Compact JSON, keys in insertion order.
@@ -480,8 +496,11 @@ impl Writer {
         if n < 0 {
             self.out.push('-');
         }
+        self.unsigned(n.unsigned_abs());
+    }
+
+    pub fn unsigned(&mut self, mut value: u64) {
         let mut digits = [0u8; 20];
-        let mut value = n.unsigned_abs();
         let mut at = digits.len();
         loop {
             at -= 1;
@@ -493,9 +512,9 @@ impl Writer {
                 break;
             }
         }
-        for d in digits.iter().skip(at) {
-            self.out.push(char::from(*d));
-        }
+        // ASCII digits: a char boundary on both sides.
+        self.out
+            .push_str(std::str::from_utf8(digits.get(at..).unwrap_or_default()).unwrap_or("0"));
     }
 
     /// Integers print without a fraction, as both languages print them.
@@ -540,6 +559,41 @@ mod tests {
                                 .filter(|&x| is_special(x, ascii_only))
                                 .collect();
                             assert_eq!(all, want, "{b:#x} at {at}/{len}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_word_scanner_finds_the_first_of_two_specials() {
+        // A flagged byte can flag the bytes above it (a borrow), so pairs are checked too.
+        let second = [
+            0u8, 1, 0x1f, 0x20, 0x21, b'"', b'\\', 0x7e, 0x7f, 0x80, 0xff,
+        ];
+        for ascii_only in [false, true] {
+            for len in [2usize, 8, 9, 17] {
+                for at in 0..len - 1 {
+                    for a in 0..=255u8 {
+                        for &b in &second {
+                            let mut bytes = vec![b'a'; len];
+                            bytes[at] = a;
+                            bytes[at + 1] = b;
+                            let naive = bytes.iter().position(|&x| is_special(x, ascii_only));
+                            assert_eq!(
+                                first_special(&bytes, ascii_only),
+                                naive,
+                                "{a:#x},{b:#x} at {at}/{len}"
+                            );
+                            let mut all = Vec::new();
+                            each_special(&bytes, ascii_only, |x| all.push(x));
+                            let want: Vec<u8> = bytes
+                                .iter()
+                                .copied()
+                                .filter(|&x| is_special(x, ascii_only))
+                                .collect();
+                            assert_eq!(all, want, "{a:#x},{b:#x} at {at}/{len}");
                         }
                     }
                 }

@@ -10,7 +10,7 @@
 //! keeps UTF-8. `unified` writes like JS.
 
 use crate::error::{CoreError, ErrorKind};
-use crate::json::{Json, Writer};
+use crate::json::{self, Json, Writer};
 use crate::profile::Profile;
 use crate::step::{StepCall, UserError};
 
@@ -146,7 +146,7 @@ impl ErrorObject {
                     items
                         .iter()
                         .map(|i| match i {
-                            Json::String(s) => Ok(s.clone()),
+                            Json::String(s) => Ok(s.to_string()),
                             other => Err(wrong("Error.StackTrace", other, "a list of strings")),
                         })
                         .collect::<Result<_, _>>()?,
@@ -158,13 +158,13 @@ impl ErrorObject {
     }
 
     /// Writes the object; returns its key/value separator count (see `Update::write`).
-    pub fn write(&self, w: &mut Writer, profile: Profile) -> usize {
+    pub fn write<'a>(&'a self, w: &mut Writer, profile: Profile) -> usize {
         let mut fields: Vec<(&str, Json)> = Vec::new();
-        let text = |v: &Option<String>| v.clone().map(Json::String);
+        let text = |v: &'a Option<String>| v.as_deref().map(json::string);
         let stack = self
             .stack_trace
-            .clone()
-            .map(|t| Json::Array(t.into_iter().map(Json::String).collect()));
+            .as_ref()
+            .map(|t| Json::Array(t.iter().map(|s| json::string(s)).collect()));
         let order: [(&str, Option<Json>); 4] = match profile {
             Profile::Python => [
                 ("ErrorMessage", text(&self.message)),
@@ -198,12 +198,7 @@ impl ErrorObject {
                     _ => 0,
                 })
                 .sum::<usize>();
-        w.value(&Json::Object(
-            fields
-                .into_iter()
-                .map(|(k, v)| (k.to_string(), v))
-                .collect(),
-        ));
+        w.value(&json::object(fields));
         separators
     }
 }
@@ -289,7 +284,7 @@ impl CheckpointedOperation {
         };
         let result = match detail(result_key) {
             None => None,
-            Some(Json::String(s)) => Some(s.clone()),
+            Some(Json::String(s)) => Some(s.to_string()),
             Some(other) => return Err(wrong(&field(result_key), other, "a string")),
         };
         let error = match detail("Error") {
@@ -453,125 +448,99 @@ impl Update {
     /// Writes the update; returns how many key/value separators it wrote (Python's size
     /// measure, `json.dumps` with its default `", "`/`": "`, adds one space per separator).
     pub fn write(&self, w: &mut Writer) -> usize {
+        use UpdateField::*;
         let python = self.profile == Profile::Python;
         // Python: OperationUpdate.to_dict(); JS: the batcher's {Type, Action, ...data, Id},
         // where every operation's data literal keeps this relative order.
-        const PYTHON: [&str; 11] = [
-            "Id",
-            "Type",
-            "Action",
-            "ParentId",
-            "Name",
-            "SubType",
-            "Payload",
-            "Error",
-            "ContextOptions",
-            "StepOptions",
-            "WaitOptions",
+        const PYTHON: [UpdateField; 11] = [
+            Id,
+            Type,
+            Action,
+            ParentId,
+            Name,
+            SubType,
+            Payload,
+            Error,
+            ContextOptions,
+            StepOptions,
+            WaitOptions,
         ];
-        const JS: [&str; 11] = [
-            "Type",
-            "Action",
-            "Id",
-            "ParentId",
-            "SubType",
-            "Payload",
-            "Error",
-            "ContextOptions",
-            "Name",
-            "StepOptions",
-            "WaitOptions",
+        const JS: [UpdateField; 11] = [
+            Type,
+            Action,
+            Id,
+            ParentId,
+            SubType,
+            Payload,
+            Error,
+            ContextOptions,
+            Name,
+            StepOptions,
+            WaitOptions,
         ];
         // Python drops falsy ParentId/Name; JS drops only undefined.
-        let present = |v: &Option<String>| {
-            v.as_deref()
-                .filter(|s| !(python && s.is_empty()))
-                .map(str::to_string)
-        };
-        let (parent, name) = (present(&self.parent_id), present(&self.name));
+        let kept = |v: &Option<String>| v.as_deref().is_some_and(|s| !(python && s.is_empty()));
         let mut separators = 0usize;
-        w.raw("{");
         let mut first = true;
+        w.raw("{");
         for field in if python { PYTHON } else { JS } {
-            let mut key = |w: &mut Writer| {
-                if !first {
-                    w.raw(",");
-                    separators += 1;
-                }
-                first = false;
-                w.string(field);
-                w.raw(":");
-                separators += 1;
+            let written = match field {
+                Id => true,
+                Type | Action => true,
+                SubType => self.sub_type.is_some(),
+                ParentId => kept(&self.parent_id),
+                Name => kept(&self.name),
+                Payload => !matches!(self.payload, self::Payload::Absent),
+                Error => self.error.is_some(),
+                StepOptions => matches!(self.options, Options::Step { .. }),
+                WaitOptions => matches!(self.options, Options::Wait { .. }),
+                ContextOptions => matches!(self.options, Options::Context { .. }),
             };
+            if !written {
+                continue;
+            }
+            if !first {
+                w.raw(",");
+                separators += 1;
+            }
+            first = false;
+            w.raw(field.key());
+            separators += 1;
             match field {
-                "Id" => {
-                    key(w);
-                    w.string(&self.id);
-                }
-                "Type" => {
-                    key(w);
-                    w.string(self.op_type.name());
-                }
-                "Action" => {
-                    key(w);
-                    w.string(self.action.name());
-                }
-                "SubType" => {
-                    if let Some(s) = self.sub_type {
-                        key(w);
-                        w.string(s);
-                    }
-                }
-                "ParentId" | "Name" => {
-                    if let Some(v) = if field == "Name" { &name } else { &parent } {
-                        key(w);
-                        w.string(v);
-                    }
-                }
-                "Payload" => match &self.payload {
-                    Payload::Absent => {}
-                    Payload::Text(p) => {
-                        key(w);
-                        w.string(p);
-                    }
-                    Payload::Held { .. } => {
-                        key(w);
-                        w.raw("null");
-                    }
+                Id => w.string(&self.id),
+                Type => w.string(self.op_type.name()),
+                Action => w.string(self.action.name()),
+                SubType => w.string(self.sub_type.unwrap_or_default()),
+                ParentId => w.string(self.parent_id.as_deref().unwrap_or_default()),
+                Name => w.string(self.name.as_deref().unwrap_or_default()),
+                Payload => match &self.payload {
+                    self::Payload::Text(p) => w.string(p),
+                    _ => w.raw("null"),
                 },
-                "Error" => {
+                Error => {
                     if let Some(e) = &self.error {
-                        key(w);
                         separators += e.write(w, self.profile);
                     }
                 }
-                "StepOptions" => {
-                    if let Options::Step { delay_seconds } = self.options {
-                        key(w);
-                        w.raw("{\"NextAttemptDelaySeconds\":");
-                        w.raw(&delay_seconds.to_string());
-                        w.raw("}");
-                        separators += 1;
-                    }
-                }
-                "WaitOptions" => {
-                    if let Options::Wait { seconds } = self.options {
-                        key(w);
-                        w.raw("{\"WaitSeconds\":");
-                        w.raw(&seconds.to_string());
-                        w.raw("}");
-                        separators += 1;
-                    }
-                }
-                _ => {
-                    if let Options::Context { replay_children } = self.options {
-                        key(w);
-                        w.raw(if replay_children {
+                StepOptions | WaitOptions | ContextOptions => {
+                    separators += 1;
+                    match self.options {
+                        Options::Step { delay_seconds } => {
+                            w.raw("{\"NextAttemptDelaySeconds\":");
+                            w.unsigned(delay_seconds);
+                            w.raw("}");
+                        }
+                        Options::Wait { seconds } => {
+                            w.raw("{\"WaitSeconds\":");
+                            w.unsigned(seconds);
+                            w.raw("}");
+                        }
+                        Options::Context { replay_children } => w.raw(if replay_children {
                             "{\"ReplayChildren\":true}"
                         } else {
                             "{\"ReplayChildren\":false}"
-                        });
-                        separators += 1;
+                        }),
+                        Options::None => {}
                     }
                 }
             }
@@ -581,10 +550,45 @@ impl Update {
     }
 }
 
+/// The fields of an OperationUpdate, in neither SDK's order.
+#[derive(Clone, Copy)]
+enum UpdateField {
+    Id,
+    Type,
+    Action,
+    ParentId,
+    Name,
+    SubType,
+    Payload,
+    Error,
+    ContextOptions,
+    StepOptions,
+    WaitOptions,
+}
+
+impl UpdateField {
+    /// The key as written, with its colon.
+    fn key(self) -> &'static str {
+        match self {
+            UpdateField::Id => "\"Id\":",
+            UpdateField::Type => "\"Type\":",
+            UpdateField::Action => "\"Action\":",
+            UpdateField::ParentId => "\"ParentId\":",
+            UpdateField::Name => "\"Name\":",
+            UpdateField::SubType => "\"SubType\":",
+            UpdateField::Payload => "\"Payload\":",
+            UpdateField::Error => "\"Error\":",
+            UpdateField::ContextOptions => "\"ContextOptions\":",
+            UpdateField::StepOptions => "\"StepOptions\":",
+            UpdateField::WaitOptions => "\"WaitOptions\":",
+        }
+    }
+}
+
 fn text(json: &Json, key: &str, field: &str) -> Result<Option<String>, CoreError> {
     match json.field(key) {
         None => Ok(None),
-        Some(Json::String(s)) => Ok(Some(s.clone())),
+        Some(Json::String(s)) => Ok(Some(s.to_string())),
         Some(other) => Err(wrong(field, other, "a string")),
     }
 }

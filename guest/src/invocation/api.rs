@@ -37,7 +37,7 @@ use super::{Answer, Call, ChildOutcome, Finish, Invocation, Io, IoResult, Lookup
 use super::{ResultField, StrategyRef};
 use crate::classify::{Api, ApiFailure, Category, Report};
 use crate::error::{CoreError, ErrorKind};
-use crate::json::{self, Json, Writer};
+use crate::json::{self, object, string, Json, Writer};
 use crate::profile::Profile;
 use crate::retry::{self, Strategy};
 use crate::step::api::{
@@ -79,7 +79,7 @@ pub fn call_json(
                 };
                 return Ok(Reply::NextIo(until));
             }
-            Some(Json::String(s)) => s.as_str(),
+            Some(Json::String(s)) => s.as_ref(),
             Some(other) => {
                 return Err(CoreError::invalid(
                     "call",
@@ -101,8 +101,8 @@ pub fn call_json(
             }
         };
         match name {
-            "io-done" => io_done(inv, &req).map(Reply::Value),
-            "input" => Ok(Reply::Value(input_json(inv))),
+            "io-done" => io_done(inv, &req).map(|v| Reply::Text(text(&v))),
+            "input" => Ok(Reply::Text(text(&input_json(inv)))),
             "step" => {
                 let call = call(&req)?;
                 let strategy = strategy(&req, inv, lookup)?;
@@ -158,17 +158,17 @@ pub fn call_json(
                     None => return Err(missing("outcome")),
                 };
                 let (sync, held) = inv.finish(finish, held, now(&req)?)?;
-                Ok(Reply::Value(object(vec![("sync", seq(sync)), ("held", seq(held))])))
+                Ok(Reply::Text(text(&object(vec![("sync", seq(sync)), ("held", seq(held))]))))
             }
-            "output" => Ok(Reply::Value(output_json(inv.profile(), &inv.output()?))),
-            "persisted" => Ok(Reply::Value(object(vec![("persisted", number(inv.persisted()))]))),
+            "output" => Ok(Reply::Text(output_text(inv.profile(), &inv.output()?))),
+            "persisted" => Ok(Reply::Text(text(&object(vec![("persisted", number(inv.persisted()))])))),
             "replaying" => {
                 let context = index(&req, "context")?;
-                Ok(Reply::Value(object(vec![("replaying", Json::Bool(inv.replaying(context)))])))
+                Ok(Reply::Text(text(&object(vec![("replaying", Json::Bool(inv.replaying(context)))]))))
             }
             other => Err(CoreError::invalid(
                 "call",
-                describe(&Json::String(other.to_string())),
+                describe(&string(other)),
                 "expected next-io, io-done, input, step, step-done, wait, child, child-done, finish, output, persisted or replaying",
             )),
         }
@@ -178,7 +178,7 @@ pub fn call_json(
         // Spelled another way, or with `until`: the same call.
         Ok(Reply::NextIo(until)) => return io_json(inv, until),
         Ok(Reply::Answer(answer, replaying)) => write_answer(&mut w, &answer, replaying),
-        Ok(Reply::Value(v)) => w.value(&v),
+        Ok(Reply::Text(t)) => return t,
         Err(e) => w.value(&core_error_json(e)),
     }
     w.finish()
@@ -186,7 +186,8 @@ pub fn call_json(
 
 /// What a call answers.
 enum Reply {
-    Value(Json),
+    /// Written already (its JSON may borrow from the invocation).
+    Text(String),
     /// An operation's answer (the hot path: written straight out), with `replaying` for the
     /// calls that start an operation.
     Answer(Answer, Option<bool>),
@@ -204,9 +205,9 @@ pub fn render_error(e: CoreError) -> String {
 /// What `input` answers (and `open`, beside the handle): the user's input as JSON text, whether
 /// the invocation starts by replaying, whether state pages are still to be fetched (then ask
 /// again after pumping) and whether it already stopped.
-pub fn input_json(inv: &Invocation) -> Json {
+pub fn input_json(inv: &Invocation) -> Json<'static> {
     object(vec![
-        ("input", Json::String(inv.input())),
+        ("input", Json::String(inv.input().into())),
         ("replaying", Json::Bool(inv.replaying_at_start())),
         ("loading", Json::Bool(inv.loading())),
         ("stopped", Json::Bool(inv.verdict().is_some())),
@@ -216,7 +217,7 @@ pub fn input_json(inv: &Invocation) -> Json {
 /// `until`: nothing is due once updates up to that sequence number are stored.
 fn io_json(inv: &mut Invocation, until: Option<u64>) -> String {
     let mut w = Writer::new(false);
-    let arn = Json::String(inv.arn.clone());
+    let arn = Json::String(inv.arn.clone().into());
     let persisted = inv.persisted();
     if until.is_some_and(|u| persisted >= u) {
         return format!("{{\"io\":null,\"persisted\":{persisted}}}");
@@ -226,8 +227,8 @@ fn io_json(inv: &mut Invocation, until: Option<u64>) -> String {
         Some(Io::GetState { token, marker }) => w.value(&object(vec![
             ("io", string("get-state")),
             ("arn", arn),
-            ("token", Json::String(token)),
-            ("marker", Json::String(marker)),
+            ("token", Json::String(token.into())),
+            ("marker", Json::String(marker.into())),
             ("max_items", number(u64::from(PAGE_SIZE))),
             ("persisted", number(persisted)),
         ])),
@@ -261,7 +262,7 @@ fn io_json(inv: &mut Invocation, until: Option<u64>) -> String {
     w.finish()
 }
 
-fn io_done(inv: &mut Invocation, req: &Json) -> Result<Json, CoreError> {
+fn io_done(inv: &mut Invocation, req: &Json) -> Result<Json<'static>, CoreError> {
     let result = if let Some(body) = req.get("ok") {
         IoResult::Ok(body)
     } else if let Some(f) = req.field("failure") {
@@ -410,18 +411,20 @@ fn write_answer(w: &mut Writer, answer: &Answer, replaying: Option<bool>) {
     w.raw("}");
 }
 
-fn output_json(profile: Profile, output: &Output) -> Json {
-    let status = |s: &str| ("Status", string(s));
+fn output_text(profile: Profile, output: &Output) -> String {
+    let status = |s: &'static str| ("Status", string(s));
+    let mut w = Writer::new(false);
     let (out, held) = match output {
         Output::InvocationError { rule, message } => {
-            return object(vec![(
+            w.value(&object(vec![(
                 "invocation_error",
                 object(vec![
                     ("category", string("INVOCATION")),
                     ("rule", string(rule)),
                     ("message", string(message)),
                 ]),
-            )])
+            )]));
+            return w.finish();
         }
         Output::Succeeded(ResultField::Held) => (
             object(vec![status("SUCCEEDED"), ("Result", Json::Null)]),
@@ -433,15 +436,26 @@ fn output_json(profile: Profile, output: &Output) -> Json {
         ),
         Output::Succeeded(ResultField::Absent) => (object(vec![status("SUCCEEDED")]), false),
         Output::Failed(error) => {
-            let mut w = Writer::new(profile == Profile::Python);
+            w.raw(r#"{"output":{"Status":"FAILED","Error":"#);
             error.write(&mut w, profile);
-            let error = json::parse("error", &w.finish()).unwrap_or(Json::Null);
-            (object(vec![status("FAILED"), ("Error", error)]), false)
+            w.raw(r#"},"result_held":false}"#);
+            return w.finish();
         }
         Output::Pending => (object(vec![status("PENDING")]), false),
         Output::FailedStored => (object(vec![status("FAILED")]), false),
     };
-    object(vec![("output", out), ("result_held", Json::Bool(held))])
+    w.value(&object(vec![
+        ("output", out),
+        ("result_held", Json::Bool(held)),
+    ]));
+    w.finish()
+}
+
+/// A value as compact JSON.
+fn text(value: &Json) -> String {
+    let mut w = Writer::new(false);
+    w.value(value);
+    w.finish()
 }
 
 /// What escaped the handler: the user's own error (`error`), or an operation error the core
@@ -517,7 +531,7 @@ fn index(req: &Json, key: &str) -> Result<usize, CoreError> {
     }
 }
 
-fn failure(outcome: &Json) -> Result<crate::step::UserError<'_>, CoreError> {
+fn failure<'b>(outcome: &'b Json<'_>) -> Result<crate::step::UserError<'b>, CoreError> {
     match outcome.field("failure") {
         Some(f @ Json::Object(_)) => user_error(f),
         _ => Err(CoreError::new(
@@ -562,25 +576,12 @@ fn strategy(
     }
 }
 
-fn seq(s: Option<u64>) -> Json {
+fn seq(s: Option<u64>) -> Json<'static> {
     s.map_or(Json::Null, number)
 }
 
-fn number(n: u64) -> Json {
+fn number(n: u64) -> Json<'static> {
     Json::Number(n as f64)
-}
-
-fn object(fields: Vec<(&str, Json)>) -> Json {
-    Json::Object(
-        fields
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
-            .collect(),
-    )
-}
-
-fn string(s: &str) -> Json {
-    Json::String(s.to_string())
 }
 
 fn describe(value: &Json) -> String {

@@ -69,7 +69,7 @@ pub enum Io {
 #[derive(Clone, Debug, PartialEq)]
 pub enum IoResult<'a> {
     /// 200 with this (parsed) body.
-    Ok(&'a Json),
+    Ok(&'a Json<'a>),
     /// The call failed: what the host read from the raised error (as for classification), and
     /// `text`, the error as the SDK words it in a FAILED output (Python `str(error)`).
     Failed {
@@ -253,7 +253,7 @@ impl Invocation {
         q.pages += 1;
         let asked = q.marker.take();
         q.marker = match body.field("NextMarker") {
-            Some(Json::String(m)) if !m.is_empty() => Some(m.clone()),
+            Some(Json::String(m)) if !m.is_empty() => Some(m.to_string()),
             _ => None,
         };
         // The page we asked for pointing at itself: the listing would go round for ever.
@@ -280,7 +280,7 @@ impl Invocation {
 
     fn checkpoint_done(&mut self, body: &Json, last_seq: u64) -> Result<(), CoreError> {
         let token = match body.field("CheckpointToken") {
-            Some(Json::String(t)) if !t.is_empty() => t.clone(),
+            Some(Json::String(t)) if !t.is_empty() => t.to_string(),
             // Deliberate divergence: JS 2.4.0 keeps the spent token and counts the batch as
             // stored; with no new token nothing proves the service stored it.
             _ => {

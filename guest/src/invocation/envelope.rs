@@ -23,7 +23,7 @@ impl Invocation {
             ));
         }
         let required = |key: &str| match envelope.field(key) {
-            Some(Json::String(s)) if !s.is_empty() => Ok(s.clone()),
+            Some(Json::String(s)) if !s.is_empty() => Ok(s.to_string()),
             Some(other) => Err(CoreError::invalid(
                 &format!("envelope.{key}"),
                 other.type_name(),
@@ -51,7 +51,7 @@ impl Invocation {
         };
         let marker = match state.and_then(|s| s.field("NextMarker")) {
             None => None,
-            Some(Json::String(m)) => Some(m.clone()).filter(|m| !m.is_empty()),
+            Some(Json::String(m)) => Some(m.to_string()).filter(|m| !m.is_empty()),
             Some(other) => {
                 return Err(CoreError::invalid(
                     "envelope.InitialExecutionState.NextMarker",

@@ -12,7 +12,7 @@ pub fn spec_from_json(json: &Json, profile: Profile) -> Result<ConfigSpec, CoreE
         (Some(config), None) => config_from_json(config),
         (None, Some(p)) => {
             let name = match p.field("name") {
-                Some(Json::String(s)) => s.as_str(),
+                Some(Json::String(s)) => s.as_ref(),
                 _ => {
                     return Err(CoreError::invalid(
                         "preset",
@@ -61,7 +61,7 @@ pub fn config_from_json(c: &Json) -> Result<ConfigSpec, CoreError> {
         increment_seconds: number(c, "increment_seconds")?,
         jitter: match c.field("jitter") {
             None => None,
-            Some(Json::String(s)) => Some(s.clone()),
+            Some(Json::String(s)) => Some(s.to_string()),
             Some(other) => {
                 return Err(CoreError::invalid(
                     "jitter",
@@ -87,7 +87,7 @@ pub fn config_from_json(c: &Json) -> Result<ConfigSpec, CoreError> {
                 items
                     .iter()
                     .map(|t| match t {
-                        Json::String(s) => Ok(s.clone()),
+                        Json::String(s) => Ok(s.to_string()),
                         other => Err(CoreError::invalid(
                             "retryable-error-types",
                             describe(other),
@@ -109,7 +109,7 @@ pub fn config_from_json(c: &Json) -> Result<ConfigSpec, CoreError> {
 
 fn pattern(p: &Json) -> Result<PatternSpec, CoreError> {
     let text = |key: &str| match p.field(key) {
-        Some(Json::String(s)) => s.clone(),
+        Some(Json::String(s)) => s.to_string(),
         _ => String::new(),
     };
     let syntax = match text("syntax").as_str() {

@@ -17,7 +17,7 @@ use super::{
     UserError,
 };
 use crate::error::{CoreError, ErrorKind};
-use crate::json::{self, Json, Writer};
+use crate::json::{self, object, string, Json, Writer};
 use crate::profile::Profile;
 use crate::retry::{self, Strategy};
 
@@ -76,7 +76,7 @@ fn respond(run: impl FnOnce() -> Result<Plan, CoreError>) -> String {
 }
 
 /// `{"error": {"kind", "field", "value", "message"}}`, the JSON calls' rejection.
-pub(crate) fn core_error_json(e: CoreError) -> Json {
+pub(crate) fn core_error_json(e: CoreError) -> Json<'static> {
     let kind = match e.kind {
         ErrorKind::InvalidValue => "invalid-value",
         ErrorKind::OutOfRange => "out-of-range",
@@ -87,9 +87,9 @@ pub(crate) fn core_error_json(e: CoreError) -> Json {
         "error",
         object(vec![
             ("kind", string(kind)),
-            ("field", Json::String(e.field)),
-            ("value", Json::String(e.value)),
-            ("message", Json::String(e.message)),
+            ("field", Json::String(e.field.into())),
+            ("value", Json::String(e.value.into())),
+            ("message", Json::String(e.message.into())),
         ]),
     )])
 }
@@ -129,7 +129,7 @@ fn with_strategy(
     }
 }
 
-fn step_call(req: &Json) -> Result<StepCall<'_>, CoreError> {
+fn step_call<'b>(req: &'b Json<'_>) -> Result<StepCall<'b>, CoreError> {
     let profile = match req.field("profile") {
         None => Profile::default(),
         Some(Json::String(s)) => Profile::from_name(s)?,
@@ -142,7 +142,7 @@ fn step_call(req: &Json) -> Result<StepCall<'_>, CoreError> {
         }
     };
     let id = match req.field("id") {
-        Some(Json::String(s)) if !s.is_empty() => s.as_str(),
+        Some(Json::String(s)) if !s.is_empty() => s.as_ref(),
         Some(Json::String(_)) => {
             return Err(CoreError::invalid(
                 "id",
@@ -182,7 +182,7 @@ fn step_call(req: &Json) -> Result<StepCall<'_>, CoreError> {
     })
 }
 
-fn outcome(json: &Json) -> Result<StepOutcome<'_>, CoreError> {
+fn outcome<'b>(json: &'b Json<'_>) -> Result<StepOutcome<'b>, CoreError> {
     // Exactly one of the two keys, holding an object: `{"success": 5}` or both keys set is a
     // host defect, not a result to guess at.
     let (success, failure) = (json.get("success"), json.get("failure"));
@@ -221,14 +221,14 @@ fn outcome(json: &Json) -> Result<StepOutcome<'_>, CoreError> {
 }
 
 /// The user's error as hosts describe it (`outcome.failure`).
-pub(crate) fn user_error(f: &Json) -> Result<UserError<'_>, CoreError> {
+pub(crate) fn user_error<'b>(f: &'b Json<'_>) -> Result<UserError<'b>, CoreError> {
     let list = |key: &str, field: &str| -> Result<Option<Vec<&str>>, CoreError> {
         match f.field(key) {
             None => Ok(None),
             Some(Json::Array(items)) => items
                 .iter()
                 .map(|i| match i {
-                    Json::String(s) => Ok(s.as_str()),
+                    Json::String(s) => Ok(s.as_ref()),
                     other => Err(CoreError::invalid(
                         field,
                         other.type_name(),
@@ -293,7 +293,7 @@ pub(crate) fn optional_text<'a>(
 ) -> Result<Option<&'a str>, CoreError> {
     match json.field(key) {
         None => Ok(None),
-        Some(Json::String(s)) => Ok(Some(s.as_str())),
+        Some(Json::String(s)) => Ok(Some(s.as_ref())),
         Some(other) => Err(CoreError::invalid(
             field,
             other.type_name(),
@@ -302,12 +302,12 @@ pub(crate) fn optional_text<'a>(
     }
 }
 
-fn action_json(action: &Action) -> Json {
-    let kind = |k: &str, mut rest: Vec<(&str, Json)>| {
+fn action_json<'a>(action: &'a Action) -> Json<'a> {
+    let kind = |k: &'a str, mut rest: Vec<(&'a str, Json<'a>)>| -> Json<'a> {
         rest.insert(0, ("kind", string(k)));
         object(rest)
     };
-    let text = |s: &Option<String>| s.clone().map_or(Json::Null, Json::String);
+    let text = |s: &'a Option<String>| s.as_deref().map_or(Json::Null, string);
     match action {
         Action::Execute {
             attempt,
@@ -357,7 +357,7 @@ fn action_json(action: &Action) -> Json {
     }
 }
 
-pub(crate) fn error_json(e: &super::ErrorObject) -> Json {
+pub(crate) fn error_json(e: &super::ErrorObject) -> Json<'_> {
     let mut fields = Vec::new();
     for (key, value) in [
         ("ErrorType", &e.error_type),
@@ -365,29 +365,16 @@ pub(crate) fn error_json(e: &super::ErrorObject) -> Json {
         ("ErrorData", &e.data),
     ] {
         if let Some(v) = value {
-            fields.push((key, Json::String(v.clone())));
+            fields.push((key, string(v)));
         }
     }
     if let Some(trace) = &e.stack_trace {
         fields.push((
             "StackTrace",
-            Json::Array(trace.iter().cloned().map(Json::String).collect()),
+            Json::Array(trace.iter().map(|t| string(t)).collect()),
         ));
     }
     object(fields)
-}
-
-pub(crate) fn object(fields: Vec<(&str, Json)>) -> Json {
-    Json::Object(
-        fields
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
-            .collect(),
-    )
-}
-
-pub(crate) fn string(s: &str) -> Json {
-    Json::String(s.to_string())
 }
 
 pub(crate) fn missing(field: &str) -> CoreError {

@@ -578,8 +578,9 @@ mod tests {
                     for a in 0..=255u8 {
                         for &b in &second {
                             let mut bytes = vec![b'a'; len];
-                            bytes[at] = a;
-                            bytes[at + 1] = b;
+                            if let Some(pair) = bytes.get_mut(at..at + 2) {
+                                pair.copy_from_slice(&[a, b]);
+                            }
                             let naive = bytes.iter().position(|&x| is_special(x, ascii_only));
                             assert_eq!(
                                 first_special(&bytes, ascii_only),

@@ -1,6 +1,7 @@
 //! The core's own cost of one first-run STEP invocation, for `valgrind --tool=callgrind`
-//! (bench/core-instructions): open an envelope, run one step with a 100-byte result through the
-//! JSON calls the hosts make, store it, finish and read the output. `invocation_cost N` does it
+//! (bench/core-instructions prints it per phase): open an envelope, run one step with a 100-byte result through the
+//! JSON calls the hosts make (the Node host's request texts, byte for byte), store it, finish and
+//! read the output. `invocation_cost N` does it
 //! N times; the cost of one is the difference between N = 1 and N = 0 (process start-up cancels).
 //! `invocation_cost N CALLS` stops each invocation after CALLS calls (input, step, step-done,
 //! next-io, io-done, finish, output), so differences give each phase's cost.
@@ -24,20 +25,20 @@ fn one(payload: &str, calls: usize) -> usize {
     };
     call(r#"{"call":"input"}"#, "");
     call(
-        r#"{"call":"step","context":0,"name":"charge","now_ms":1700000000000,"random":0.5}"#,
+        r#"{"call":"step","context":0,"name":"charge","semantics":"AT_LEAST_ONCE_PER_RETRY","now_ms":1700000000000}"#,
         "",
     );
     call(
-        r#"{"call":"step-done","op":0,"outcome":{"success":{}},"payload":true,"now_ms":1700000000000,"random":0.5}"#,
+        r#"{"call":"step-done","op":0,"now_ms":1700000000000,"outcome":{"success":{}},"payload":true}"#,
         payload,
     );
-    call(r#"{"call":"next-io"}"#, "");
+    call(r#"{"call":"next-io","until":2}"#, "");
     call(
         r#"{"call":"io-done","ok":{"CheckpointToken":"token-1","NewExecutionState":{"Operations":[]}}}"#,
         "",
     );
     call(
-        r#"{"call":"finish","outcome":"return","payload":true,"now_ms":1700000000000}"#,
+        r#"{"call":"finish","now_ms":1700000000000,"outcome":"return","payload":true}"#,
         "\"done\"",
     );
     call(r#"{"call":"output"}"#, "");

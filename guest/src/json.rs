@@ -32,7 +32,7 @@ impl<'a> Json<'a> {
 
     /// The value, treating an explicit `null` like an absent key.
     pub fn field(&self, key: &str) -> Option<&Json<'a>> {
-        self.get(key).filter(|v| **v != Json::Null)
+        self.get(key).filter(|v| !matches!(v, Json::Null))
     }
 
     pub fn type_name(&self) -> &'static str {
@@ -62,36 +62,49 @@ pub fn string(s: &str) -> Json<'_> {
     Json::String(Cow::Borrowed(s))
 }
 
+/// `field` names the input in the error for text that is not JSON.
 pub fn parse<'a>(field: &str, text: &'a str) -> Result<Json<'a>, CoreError> {
     let mut reader = Reader {
-        field,
         bytes: text.as_bytes(),
         text,
         pos: 0,
     };
-    let value = reader.value(0)?;
-    reader.skip_space();
-    if reader.pos != reader.bytes.len() {
-        return Err(reader.error("unexpected text after the JSON value"));
-    }
-    Ok(value)
+    let read = reader.value(0).and_then(|value| {
+        reader.skip_space();
+        if reader.pos == reader.bytes.len() {
+            Ok(value)
+        } else {
+            Err(reader.error("unexpected text after the JSON value"))
+        }
+    });
+    read.map_err(|fault| {
+        CoreError::new(
+            ErrorKind::Malformed,
+            field,
+            format!("at byte {}", fault.at),
+            &format!("malformed JSON: {}", fault.what),
+        )
+    })
 }
 
-struct Reader<'f, 'a> {
-    field: &'f str,
+/// Where and why the text is not JSON, made a CoreError once at the top: a small error type
+/// keeps every step of the reader cheap.
+struct Fault {
+    at: usize,
+    what: &'static str,
+}
+
+type Read<T> = Result<T, Fault>;
+
+struct Reader<'a> {
     bytes: &'a [u8],
     text: &'a str,
     pos: usize,
 }
 
-impl<'a> Reader<'_, 'a> {
-    fn error(&self, what: &str) -> CoreError {
-        CoreError::new(
-            ErrorKind::Malformed,
-            self.field,
-            format!("at byte {}", self.pos),
-            &format!("malformed JSON: {what}"),
-        )
+impl<'a> Reader<'a> {
+    fn error(&self, what: &'static str) -> Fault {
+        Fault { at: self.pos, what }
     }
 
     fn peek(&self) -> Option<u8> {
@@ -104,16 +117,22 @@ impl<'a> Reader<'_, 'a> {
         }
     }
 
-    fn expect(&mut self, literal: &str) -> Result<(), CoreError> {
+    fn expect(&mut self, literal: &str) -> Read<()> {
         if self.bytes.get(self.pos..self.pos + literal.len()) == Some(literal.as_bytes()) {
             self.pos += literal.len();
             Ok(())
         } else {
-            Err(self.error(&format!("expected {literal}")))
+            Err(self.error(match literal {
+                "null" => "expected null",
+                "true" => "expected true",
+                "false" => "expected false",
+                ":" => "expected :",
+                _ => "unexpected text",
+            }))
         }
     }
 
-    fn value(&mut self, depth: usize) -> Result<Json<'a>, CoreError> {
+    fn value(&mut self, depth: usize) -> Read<Json<'a>> {
         if depth > MAX_DEPTH {
             return Err(self.error("nested more than 64 levels deep"));
         }
@@ -130,7 +149,7 @@ impl<'a> Reader<'_, 'a> {
         }
     }
 
-    fn array(&mut self, depth: usize) -> Result<Json<'a>, CoreError> {
+    fn array(&mut self, depth: usize) -> Read<Json<'a>> {
         self.pos += 1;
         let mut items = Vec::new();
         self.skip_space();
@@ -152,14 +171,15 @@ impl<'a> Reader<'_, 'a> {
         }
     }
 
-    fn object(&mut self, depth: usize) -> Result<Json<'a>, CoreError> {
+    fn object(&mut self, depth: usize) -> Read<Json<'a>> {
         self.pos += 1;
-        let mut fields = Vec::new();
         self.skip_space();
         if self.peek() == Some(b'}') {
             self.pos += 1;
-            return Ok(Json::Object(fields));
+            return Ok(Json::Object(Vec::new()));
         }
+        // Requests have up to about eight keys: one allocation, no regrowth.
+        let mut fields = Vec::with_capacity(8);
         loop {
             self.skip_space();
             if self.peek() != Some(b'"') {
@@ -181,7 +201,7 @@ impl<'a> Reader<'_, 'a> {
         }
     }
 
-    fn number(&mut self) -> Result<Json<'a>, CoreError> {
+    fn number(&mut self) -> Read<Json<'a>> {
         let start = self.pos;
         if self.peek() == Some(b'-') {
             self.pos += 1;
@@ -213,8 +233,17 @@ impl<'a> Reader<'_, 'a> {
                 return Err(self.error("invalid number"));
             }
         }
-        self.text
-            .get(start..self.pos)
+        // Up to 15 digits and no fraction or exponent: exact as an integer (ids, counters, times).
+        let text = self.text.get(start..self.pos).unwrap_or_default();
+        if self.pos - int_start == int_digits && int_digits <= 15 {
+            let magnitude = text
+                .bytes()
+                .skip(self.pos - start - int_digits)
+                .fold(0u64, |n, d| n * 10 + u64::from(d - b'0'));
+            let n = magnitude as f64;
+            return Ok(Json::Number(if start == int_start { n } else { -n }));
+        }
+        Some(text)
             .and_then(|s| s.parse::<f64>().ok())
             .filter(|n| n.is_finite())
             .map(Json::Number)
@@ -227,7 +256,7 @@ impl<'a> Reader<'_, 'a> {
         self.pos += first_special(rest, false).unwrap_or(rest.len());
     }
 
-    fn string(&mut self) -> Result<Cow<'a, str>, CoreError> {
+    fn string(&mut self) -> Read<Cow<'a, str>> {
         self.pos += 1;
         let start = self.pos;
         self.skip_plain();
@@ -260,7 +289,7 @@ impl<'a> Reader<'_, 'a> {
         }
     }
 
-    fn escape(&mut self) -> Result<char, CoreError> {
+    fn escape(&mut self) -> Read<char> {
         let c = self
             .peek()
             .ok_or_else(|| self.error("unterminated escape"))?;
@@ -293,7 +322,7 @@ impl<'a> Reader<'_, 'a> {
         })
     }
 
-    fn hex4(&mut self) -> Result<u32, CoreError> {
+    fn hex4(&mut self) -> Read<u32> {
         let digits = self
             .text
             .get(self.pos..self.pos + 4)
@@ -361,14 +390,11 @@ pub fn first_special(bytes: &[u8], ascii_only: bool) -> Option<usize> {
         }
         at += 8;
     }
-    // The last few bytes, padded with quotes: a find in the padding means none.
+    // The last few bytes one by one (cheaper than assembling a word).
     let rest = words.remainder();
-    let mut tail = [b'"'; 8];
-    if let Some(head) = tail.get_mut(..rest.len()) {
-        head.copy_from_slice(rest);
-    }
-    let first = (special_bytes(u64::from_le_bytes(tail), ascii_only).trailing_zeros() / 8) as usize;
-    (first < rest.len()).then_some(at + first)
+    rest.iter()
+        .position(|&b| is_special(b, ascii_only))
+        .map(|i| at + i)
 }
 
 /// Calls `each` with every special byte of `bytes`, in order; words with none are skipped whole.
@@ -410,6 +436,14 @@ impl Writer {
 
     pub fn raw(&mut self, text: &str) {
         self.out.push_str(text);
+    }
+
+    /// A string the core spells itself (an enum's wire name): nothing in it needs escaping.
+    pub fn name(&mut self, name: &'static str) {
+        debug_assert!(first_special(name.as_bytes(), true).is_none());
+        self.out.push('"');
+        self.out.push_str(name);
+        self.out.push('"');
     }
 
     pub fn string(&mut self, s: &str) {

@@ -508,9 +508,9 @@ impl Update {
             separators += 1;
             match field {
                 Id => w.string(&self.id),
-                Type => w.string(self.op_type.name()),
-                Action => w.string(self.action.name()),
-                SubType => w.string(self.sub_type.unwrap_or_default()),
+                Type => w.name(self.op_type.name()),
+                Action => w.name(self.action.name()),
+                SubType => w.name(self.sub_type.unwrap_or_default()),
                 ParentId => w.string(self.parent_id.as_deref().unwrap_or_default()),
                 Name => w.string(self.name.as_deref().unwrap_or_default()),
                 Payload => match &self.payload {

@@ -217,7 +217,6 @@ pub fn input_json(inv: &Invocation) -> Json<'static> {
 /// `until`: nothing is due once updates up to that sequence number are stored.
 fn io_json(inv: &mut Invocation, until: Option<u64>) -> String {
     let mut w = Writer::new(false);
-    let arn = Json::String(inv.arn.clone().into());
     let persisted = inv.persisted();
     if until.is_some_and(|u| persisted >= u) {
         return format!("{{\"io\":null,\"persisted\":{persisted}}}");
@@ -226,7 +225,7 @@ fn io_json(inv: &mut Invocation, until: Option<u64>) -> String {
         None => w.raw(&format!("{{\"io\":null,\"persisted\":{persisted}}}")),
         Some(Io::GetState { token, marker }) => w.value(&object(vec![
             ("io", string("get-state")),
-            ("arn", arn),
+            ("arn", string(&inv.arn)),
             ("token", Json::String(token.into())),
             ("marker", Json::String(marker.into())),
             ("max_items", number(u64::from(PAGE_SIZE))),
@@ -238,7 +237,7 @@ fn io_json(inv: &mut Invocation, until: Option<u64>) -> String {
             held,
         }) => {
             w.raw("{\"io\":\"checkpoint\",\"arn\":");
-            w.value(&arn);
+            w.string(&inv.arn);
             w.raw(",\"token\":");
             w.string(&token);
             // The updates are already the profile's JSON: spliced, not re-encoded.
@@ -254,9 +253,15 @@ fn io_json(inv: &mut Invocation, until: Option<u64>) -> String {
                 if i > 0 {
                     w.raw(",");
                 }
-                w.raw(&format!("[{index},{seq}]"));
+                w.raw("[");
+                w.unsigned(*index as u64);
+                w.raw(",");
+                w.unsigned(*seq);
+                w.raw("]");
             }
-            w.raw(&format!("],\"persisted\":{persisted}}}"));
+            w.raw("],\"persisted\":");
+            w.unsigned(persisted);
+            w.raw("}");
         }
     }
     w.finish()

@@ -74,7 +74,6 @@ impl Invocation {
             queue: Queue::new(profile, token, marker),
             verdict: None,
             finish: None,
-            default_strategy: None,
         };
         if let Some(ops) = state.and_then(|s| s.field("Operations")) {
             invocation.merge("envelope.InitialExecutionState.Operations", ops)?;

@@ -36,6 +36,7 @@ use crate::step::ids::operation_id;
 use crate::step::Semantics;
 use crate::wire::{CheckpointedOperation, ErrorObject};
 use checkpoint::Queue;
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
@@ -149,8 +150,6 @@ pub struct Invocation {
     queue: Queue,
     verdict: Option<Verdict>,
     finish: Option<Finish>,
-    /// The profile's default step strategy, compiled once per invocation.
-    default_strategy: Option<Rc<Strategy>>,
 }
 
 /// The parts of an operation call every type shares.
@@ -176,13 +175,23 @@ impl Invocation {
     }
 
     /// The step strategy used when the call configures none: the profile's `default` preset.
-    pub fn default_strategy(&mut self) -> Result<Rc<Strategy>, CoreError> {
-        if let Some(s) = &self.default_strategy {
-            return Ok(Rc::clone(s));
+    /// Built once per profile and thread: a preset never changes, and most steps use it.
+    pub fn default_strategy(&self) -> Result<Rc<Strategy>, CoreError> {
+        thread_local! {
+            static DEFAULTS: RefCell<Vec<(Profile, Rc<Strategy>)>> = const { RefCell::new(Vec::new()) };
         }
-        let spec = crate::retry::preset("default", self.profile, None)?;
-        let strategy = Rc::new(Strategy::new(&spec, self.profile)?);
-        self.default_strategy = Some(Rc::clone(&strategy));
+        let profile = self.profile;
+        let known = DEFAULTS.with_borrow(|d| {
+            d.iter()
+                .find(|(p, _)| *p == profile)
+                .map(|(_, s)| Rc::clone(s))
+        });
+        if let Some(s) = known {
+            return Ok(s);
+        }
+        let spec = crate::retry::preset("default", profile, None)?;
+        let strategy = Rc::new(Strategy::new(&spec, profile)?);
+        DEFAULTS.with_borrow_mut(|d| d.push((profile, Rc::clone(&strategy))));
         Ok(strategy)
     }
 

@@ -69,8 +69,8 @@ impl Invocation {
             state: State::Running,
             attempt: 0,
         });
-        let op = self.op(handle)?.clone();
-        if let Some(checkpoint) = self.checkpointed(&op.id) {
+        let op = self.op(handle)?;
+        let error = self.checkpointed(&op.id).and_then(|checkpoint| {
             let identity = Identity {
                 step_id: &step_id,
                 op_type: "STEP",
@@ -78,12 +78,13 @@ impl Invocation {
                 name: call.name,
                 parent_id: op.parent_id.as_deref(),
             };
-            if let Some(error) = mismatch(self.profile, &op.id, &identity, checkpoint) {
-                return Ok(self.non_deterministic(error));
-            }
+            mismatch(self.profile, &op.id, &identity, checkpoint)
+        });
+        if let Some(error) = error {
+            return Ok(self.non_deterministic(error));
         }
-        let step_call = self.step_call(&op, semantics, call.now_ms);
-        let plan = with_strategy(&op, lookup, |s| {
+        let step_call = self.step_call(op, semantics, call.now_ms);
+        let plan = with_strategy(op, lookup, |s| {
             step::begin(&step_call, self.checkpointed(&op.id), s, random)
         })?;
         // JS 2.4.0 re-reads the state with an empty checkpoint when a retry timer is already due
@@ -109,7 +110,7 @@ impl Invocation {
         lookup: &Lookup<'_>,
     ) -> Result<Answer, CoreError> {
         check_now(now_ms)?;
-        let op = self.op(handle)?.clone();
+        let op = self.op(handle)?;
         let Kind::Step { semantics, .. } = op.kind else {
             return Err(CoreError::invalid("op", handle as u64, "not a step"));
         };
@@ -124,8 +125,8 @@ impl Invocation {
             self.set_state(handle, State::Finished);
             return Ok(Answer::Stop);
         }
-        let step_call = self.step_call(&op, semantics, now_ms);
-        let plan = with_strategy(&op, lookup, |s| match random {
+        let step_call = self.step_call(op, semantics, now_ms);
+        let plan = with_strategy(op, lookup, |s| match random {
             Some(r) => step::complete(&step_call, op.attempt, outcome, s, r).map(Some),
             None => needs_draw(s, step::complete(&step_call, op.attempt, outcome, s, 0.0)?),
         })?;

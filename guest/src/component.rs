@@ -444,7 +444,7 @@ impl wit_invocation::Guest for Component {
                 all.next = all.next.wrapping_add(1).max(1);
                 let handle = all.next;
                 let mut w = crate::json::Writer::new(false);
-                w.value(&crate::invocation::api::input_json(&invocation));
+                crate::invocation::api::write_input(&mut w, &invocation);
                 all.open.insert(handle, invocation);
                 format!("{{\"handle\":{handle},\"info\":{}}}", w.finish())
             }),

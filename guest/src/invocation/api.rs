@@ -66,8 +66,15 @@ pub fn call_json(
     lookup: &Lookup<'_>,
 ) -> String {
     // The checkpoint request is written as text, its updates spliced byte for byte.
-    if request == r#"{"call":"next-io"}"# {
-        return io_json(inv, None);
+    // The calls without arguments, spelled as the hosts spell them: no parse.
+    match request {
+        r#"{"call":"next-io"}"# => return io_json(inv, None),
+        r#"{"call":"input"}"# => return input_text(inv),
+        r#"{"call":"output"}"# => return output_call(inv).unwrap_or_else(render_error),
+        _ => {}
+    }
+    if let Some(until) = next_io_until(request) {
+        return io_json(inv, Some(until));
     }
     let mut run = || -> Result<Reply, CoreError> {
         let req = json::parse("request", request)?;
@@ -101,8 +108,8 @@ pub fn call_json(
             }
         };
         match name {
-            "io-done" => io_done(inv, &req).map(|v| Reply::Text(text(&v))),
-            "input" => Ok(Reply::Text(text(&input_json(inv)))),
+            "io-done" => io_done(inv, &req).map(Reply::Text),
+            "input" => Ok(Reply::Text(input_text(inv))),
             "step" => {
                 let call = call(&req)?;
                 let strategy = strategy(&req, inv, lookup)?;
@@ -158,9 +165,13 @@ pub fn call_json(
                     None => return Err(missing("outcome")),
                 };
                 let (sync, held) = inv.finish(finish, held, now(&req)?)?;
-                Ok(Reply::Text(text(&object(vec![("sync", seq(sync)), ("held", seq(held))]))))
+                let mut w = Writer::new(false);
+                write_seq(&mut w, "{\"sync\":", sync);
+                write_seq(&mut w, ",\"held\":", held);
+                w.raw("}");
+                Ok(Reply::Text(w.finish()))
             }
-            "output" => Ok(Reply::Text(output_text(inv.profile(), &inv.output()?))),
+            "output" => output_call(inv).map(Reply::Text),
             "persisted" => Ok(Reply::Text(text(&object(vec![("persisted", number(inv.persisted()))])))),
             "replaying" => {
                 let context = index(&req, "context")?;
@@ -205,13 +216,27 @@ pub fn render_error(e: CoreError) -> String {
 /// What `input` answers (and `open`, beside the handle): the user's input as JSON text, whether
 /// the invocation starts by replaying, whether state pages are still to be fetched (then ask
 /// again after pumping) and whether it already stopped.
-pub fn input_json(inv: &Invocation) -> Json<'static> {
-    object(vec![
-        ("input", Json::String(inv.input().into())),
-        ("replaying", Json::Bool(inv.replaying_at_start())),
-        ("loading", Json::Bool(inv.loading())),
-        ("stopped", Json::Bool(inv.verdict().is_some())),
-    ])
+fn input_text(inv: &Invocation) -> String {
+    let mut w = Writer::new(false);
+    write_input(&mut w, inv);
+    w.finish()
+}
+
+fn output_call(inv: &Invocation) -> Result<String, CoreError> {
+    Ok(output_text(inv.profile(), &inv.output()?))
+}
+
+pub fn write_input(w: &mut Writer, inv: &Invocation) {
+    let flag = |b: bool| if b { "true" } else { "false" };
+    w.raw("{\"input\":");
+    w.string(inv.input());
+    w.raw(",\"replaying\":");
+    w.raw(flag(inv.replaying_at_start()));
+    w.raw(",\"loading\":");
+    w.raw(flag(inv.loading()));
+    w.raw(",\"stopped\":");
+    w.raw(flag(inv.verdict().is_some()));
+    w.raw("}");
 }
 
 /// `until`: nothing is due once updates up to that sequence number are stored.
@@ -267,7 +292,7 @@ fn io_json(inv: &mut Invocation, until: Option<u64>) -> String {
     w.finish()
 }
 
-fn io_done(inv: &mut Invocation, req: &Json) -> Result<Json<'static>, CoreError> {
+fn io_done(inv: &mut Invocation, req: &Json) -> Result<String, CoreError> {
     let result = if let Some(body) = req.get("ok") {
         IoResult::Ok(body)
     } else if let Some(f) = req.field("failure") {
@@ -331,10 +356,15 @@ fn io_done(inv: &mut Invocation, req: &Json) -> Result<Json<'static>, CoreError>
         ));
     };
     inv.io_done(result)?;
-    Ok(object(vec![
-        ("persisted", number(inv.persisted())),
-        ("stopped", Json::Bool(inv.verdict().is_some())),
-    ]))
+    let mut w = Writer::new(false);
+    w.raw("{\"persisted\":");
+    w.unsigned(inv.persisted());
+    w.raw(if inv.verdict().is_some() {
+        ",\"stopped\":true}"
+    } else {
+        ",\"stopped\":false}"
+    });
+    Ok(w.finish())
 }
 
 /// An answer (the shapes above), written straight out: every operation call ends here.
@@ -342,13 +372,6 @@ fn write_answer(w: &mut Writer, answer: &Answer, replaying: Option<bool>) {
     let number = |w: &mut Writer, key: &str, n: usize| {
         w.raw(key);
         w.integer(n as i64);
-    };
-    let seq = |w: &mut Writer, key: &str, s: Option<u64>| {
-        w.raw(key);
-        match s {
-            Some(n) => w.integer(n as i64),
-            None => w.raw("null"),
-        }
     };
     let kind = match answer {
         Answer::Execute { .. } => "execute",
@@ -368,7 +391,7 @@ fn write_answer(w: &mut Writer, answer: &Answer, replaying: Option<bool>) {
         Answer::Execute { op, attempt, sync } => {
             number(w, ",\"op\":", *op);
             number(w, ",\"attempt\":", *attempt as usize);
-            seq(w, ",\"sync\":", *sync);
+            write_seq(w, ",\"sync\":", *sync);
         }
         Answer::Child {
             op,
@@ -384,8 +407,8 @@ fn write_answer(w: &mut Writer, answer: &Answer, replaying: Option<bool>) {
             });
         }
         Answer::Done { sync, held } => {
-            seq(w, ",\"sync\":", *sync);
-            seq(w, ",\"held\":", *held);
+            write_seq(w, ",\"sync\":", *sync);
+            write_seq(w, ",\"held\":", *held);
         }
         Answer::Replay { payload } => {
             w.raw(",\"payload\":");
@@ -403,7 +426,7 @@ fn write_answer(w: &mut Writer, answer: &Answer, replaying: Option<bool>) {
             w.string(error_class);
             w.raw(",\"error\":");
             w.value(&error_json(error));
-            seq(w, ",\"sync\":", *sync);
+            write_seq(w, ",\"sync\":", *sync);
         }
         Answer::Propagate | Answer::Suspend | Answer::Stop | Answer::NeedRandom => {}
     }
@@ -417,9 +440,8 @@ fn write_answer(w: &mut Writer, answer: &Answer, replaying: Option<bool>) {
 }
 
 fn output_text(profile: Profile, output: &Output) -> String {
-    let status = |s: &'static str| ("Status", string(s));
     let mut w = Writer::new(false);
-    let (out, held) = match output {
+    let out = match output {
         Output::InvocationError { rule, message } => {
             w.value(&object(vec![(
                 "invocation_error",
@@ -431,29 +453,46 @@ fn output_text(profile: Profile, output: &Output) -> String {
             )]));
             return w.finish();
         }
-        Output::Succeeded(ResultField::Held) => (
-            object(vec![status("SUCCEEDED"), ("Result", Json::Null)]),
-            true,
-        ),
-        Output::Succeeded(ResultField::Empty) => (
-            object(vec![status("SUCCEEDED"), ("Result", string(""))]),
-            false,
-        ),
-        Output::Succeeded(ResultField::Absent) => (object(vec![status("SUCCEEDED")]), false),
+        Output::Succeeded(ResultField::Held) => {
+            r#"{"output":{"Status":"SUCCEEDED","Result":null},"result_held":true}"#
+        }
+        Output::Succeeded(ResultField::Empty) => {
+            r#"{"output":{"Status":"SUCCEEDED","Result":""},"result_held":false}"#
+        }
+        Output::Succeeded(ResultField::Absent) => {
+            r#"{"output":{"Status":"SUCCEEDED"},"result_held":false}"#
+        }
         Output::Failed(error) => {
             w.raw(r#"{"output":{"Status":"FAILED","Error":"#);
             error.write(&mut w, profile);
             w.raw(r#"},"result_held":false}"#);
             return w.finish();
         }
-        Output::Pending => (object(vec![status("PENDING")]), false),
-        Output::FailedStored => (object(vec![status("FAILED")]), false),
+        Output::Pending => r#"{"output":{"Status":"PENDING"},"result_held":false}"#,
+        Output::FailedStored => r#"{"output":{"Status":"FAILED"},"result_held":false}"#,
     };
-    w.value(&object(vec![
-        ("output", out),
-        ("result_held", Json::Bool(held)),
-    ]));
-    w.finish()
+    out.to_string()
+}
+
+/// `until` of a host's `{"call":"next-io","until":n}` spelled exactly so (the pump's request,
+/// read without a parse); any other spelling goes through the parser to the same call.
+fn next_io_until(request: &str) -> Option<u64> {
+    let digits = request
+        .strip_prefix(r#"{"call":"next-io","until":"#)?
+        .strip_suffix('}')?;
+    let canonical = (1..=15).contains(&digits.len())
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && (digits == "0" || !digits.starts_with('0'));
+    canonical.then(|| digits.parse().ok()).flatten()
+}
+
+/// `key` (with its punctuation) and a sequence number or null.
+fn write_seq(w: &mut Writer, key: &str, seq: Option<u64>) {
+    w.raw(key);
+    match seq {
+        Some(n) => w.unsigned(n),
+        None => w.raw("null"),
+    }
 }
 
 /// A value as compact JSON.
@@ -579,10 +618,6 @@ fn strategy(
             None => Ok(StrategyRef::Owned(inv.default_strategy()?)),
         },
     }
-}
-
-fn seq(s: Option<u64>) -> Json<'static> {
-    s.map_or(Json::Null, number)
 }
 
 fn number(n: u64) -> Json<'static> {

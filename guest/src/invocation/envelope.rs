@@ -120,11 +120,11 @@ impl Invocation {
     /// The user's input as JSON text for the host to deserialize, once loading is done.
     /// python: absent, empty or blank is `{}`; ts: absent is `{}`, an empty string is passed
     /// on (JSON.parse rejects it, failing the invocation as the SDK does).
-    pub fn input(&self) -> String {
+    pub fn input(&self) -> &str {
         match (&self.input, self.profile) {
-            (None, _) => "{}".to_string(),
-            (Some(text), Profile::Python) if text.trim().is_empty() => "{}".to_string(),
-            (Some(text), _) => text.clone(),
+            (None, _) => "{}",
+            (Some(text), Profile::Python) if text.trim().is_empty() => "{}",
+            (Some(text), _) => text,
         }
     }
 

@@ -219,15 +219,16 @@ export class Engine {
     return { ok: body };
   }
 
-  async #settle(answer, held) {
+  /** The answer once its `sync` is stored: the answer itself when it has none (no await needed). */
+  #settle(answer, held) {
     if (held !== undefined && answer.held != null) this.#held.set(answer.held, held);
-    if (answer.sync != null) {
-      await this.pump(answer.sync);
+    if (answer.sync == null) return answer;
+    return this.pump(answer.sync).then(() => {
       // Not stored: the call failed and the invocation stopped; the caller must not see its
       // value as kept.
       if (this.#persisted < answer.sync) throw new Stopped();
-    }
-    return answer;
+      return answer;
+    });
   }
 
   #track(promise) {
@@ -341,7 +342,7 @@ export class Engine {
 
   async #finish(request, result) {
     // Operations still running finish first (their outcome is checkpointed), as the SDK waits.
-    await Promise.allSettled([...this.#running]);
+    if (this.#running.size > 0) await Promise.allSettled([...this.#running]);
     const done = this.#call(request.outcome === 'return'
       ? `{"call":"finish","now_ms":${text(this.clock())},"outcome":"return"${result === undefined ? '' : ',"payload":true'}}`
       : { call: 'finish', now_ms: this.clock(), ...request }, result);
@@ -366,9 +367,16 @@ function text(value) {
   return JSON.stringify(value) ?? 'null';
 }
 
-/** The user's value through the (possibly async) serdes: a string, or undefined for no payload. */
-async function serialized(serdes, value) {
-  const payload = await serdes.serialize(value);
+/**
+ * The user's value through the serdes: a string, or undefined for no payload; a promise of one
+ * only when the serdes is async.
+ */
+function serialized(serdes, value) {
+  const payload = serdes.serialize(value);
+  return typeof payload?.then === 'function' ? payload.then(checkedPayload) : checkedPayload(payload);
+}
+
+function checkedPayload(payload) {
   if (payload !== undefined && typeof payload !== 'string') {
     throw wrongType('serdes.serialize', payload, 'a string or undefined');
   }

@@ -637,6 +637,33 @@ mod tests {
     }
 
     #[test]
+    fn integers_read_without_the_float_parser_match_it() {
+        let texts = [
+            "0",
+            "-0",
+            "7",
+            "-7",
+            "1700000000000",
+            "999999999999999",
+            "-999999999999999",
+            "9999999999999999",
+            "12345678901234567890",
+            "4294967296",
+        ];
+        for text in texts {
+            let got = match parse("n", text) {
+                Ok(Json::Number(n)) => Some(n.to_bits()),
+                _ => None,
+            };
+            let want = text.parse::<f64>().ok().map(f64::to_bits);
+            assert_eq!(got, want, "{text}");
+        }
+        for bad in ["-", "00", "-01", "1.", "1e", "--1"] {
+            assert!(parse("n", bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
     fn round_trips_nested_values_and_escapes_per_dialect() {
         let text = r#"{"a":[1,2.5,-3e2,true,null],"b":"x\"\u00e9\ud83d\ude00\n"}"#;
         let value = parse("input", text);

@@ -480,10 +480,12 @@ fn next_io_until(request: &str) -> Option<u64> {
     let digits = request
         .strip_prefix(r#"{"call":"next-io","until":"#)?
         .strip_suffix('}')?;
-    let canonical = (1..=15).contains(&digits.len())
-        && digits.bytes().all(|b| b.is_ascii_digit())
-        && (digits == "0" || !digits.starts_with('0'));
-    canonical.then(|| digits.parse().ok()).flatten()
+    // As `index` reads it: a whole number up to u32::MAX (anything else is the parser's to reject).
+    let canonical =
+        digits.bytes().all(|b| b.is_ascii_digit()) && (digits == "0" || !digits.starts_with('0'));
+    canonical
+        .then(|| digits.parse::<u32>().ok().map(u64::from))
+        .flatten()
 }
 
 /// `key` (with its punctuation) and a sequence number or null.
@@ -628,5 +630,62 @@ fn describe(value: &Json) -> String {
     match value {
         Json::String(s) => format!("{s:?}"),
         other => other.type_name().to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ENVELOPE: &str = r#"{"profile":"ts","envelope":{"DurableExecutionArn":"arn:aws:lambda:us-east-1:123456789012:function:f:$LATEST/durable-execution/run/e","CheckpointToken":"t0","InitialExecutionState":{"Operations":[{"Id":"e","Type":"EXECUTION","Status":"STARTED","ExecutionDetails":{"InputPayload":"{\"a\":1}"}}]}}}"#;
+
+    /// The answers of `calls` on a fresh invocation, the last one spelled `last`.
+    fn answers(calls: &[(&str, &str)], last: &str) -> Vec<String> {
+        let none = |_: u32| None;
+        let Ok(mut inv) = open_json(ENVELOPE) else {
+            return vec!["(not opened)".to_string()];
+        };
+        let mut out: Vec<String> = calls
+            .iter()
+            .map(|(request, payload)| call_json(&mut inv, request, payload, &none))
+            .collect();
+        out.push(call_json(&mut inv, last, "", &none));
+        out
+    }
+
+    #[test]
+    fn calls_read_without_a_parse_answer_as_the_parsed_spelling_does() {
+        let step = r#"{"call":"step","context":0,"name":"s","now_ms":1700000000000}"#;
+        let done = r#"{"call":"step-done","op":0,"now_ms":1700000000000,"outcome":{"success":{}},"payload":true}"#;
+        let before = [(step, ""), (done, "\"v\"")];
+        let until = [
+            "0",
+            "2",
+            "02",
+            "4294967295",
+            "4294967296",
+            "99999999999999999999",
+            "-1",
+            "",
+            "2.0",
+        ];
+        for n in until {
+            let fast = format!(r#"{{"call":"next-io","until":{n}}}"#);
+            // A space after the value: the parser's path, with any error at the same byte.
+            let parsed = format!(r#"{{"call":"next-io","until":{n}}} "#);
+            assert_eq!(
+                answers(&before, &fast),
+                answers(&before, &parsed),
+                "until {n:?}"
+            );
+        }
+        for (fast, parsed) in [
+            (r#"{"call":"next-io"}"#, r#"{"call":"next-io"} "#),
+            (r#"{"call":"input"}"#, r#"{"call":"input"} "#),
+            (r#"{"call":"output"}"#, r#"{"call":"output"} "#),
+        ] {
+            assert_eq!(answers(&before, fast), answers(&before, parsed), "{fast}");
+            assert_eq!(answers(&[], fast), answers(&[], parsed), "{fast}");
+        }
     }
 }

@@ -187,7 +187,10 @@ impl<'a> Reader<'a> {
             }
             let key = self.string()?;
             self.skip_space();
-            self.expect(":")?;
+            if self.peek() != Some(b':') {
+                return Err(self.error("expected :"));
+            }
+            self.pos += 1;
             fields.push((key, self.value(depth + 1)?));
             self.skip_space();
             match self.peek() {

@@ -152,11 +152,11 @@ export class Engine {
   }
 
   /** A call whose retry decision may need a draw: drawn only when the core asks (a jittered retry). */
-  // `asObject`: the same call as an object, when `request` is its text.
-  #drawing(request, asObject = request) {
+  // `asObject()`: the same call as an object (made only then, when `request` is its text).
+  #drawing(request, asObject = () => request) {
     const answer = this.#call(request);
     if (answer.kind !== 'need-random') return answer;
-    return this.#call({ ...asObject, random: this.random() });
+    return this.#call({ ...asObject(), random: this.random() });
   }
 
   /** Releases the core's state of this invocation; later calls are no-ops. */
@@ -244,13 +244,17 @@ export class Engine {
   }
 
   async #step(context, name, fn, { serdes = JSON_SERDES, semantics = 'AT_LEAST_ONCE_PER_RETRY', strategy, retry } = {}) {
-    const request = { call: 'step', context, name: name ?? null, semantics, now_ms: this.clock() };
-    if (retry !== undefined) request.retry = retry;
-    if (strategy !== undefined) request.strategy = strategyHandle(strategy, liveGeneration(this.#generation));
+    const now = this.clock();
+    const asObject = () => {
+      const request = { call: 'step', context, name: name ?? null, semantics, now_ms: now };
+      if (retry !== undefined) request.retry = retry;
+      if (strategy !== undefined) request.strategy = strategyHandle(strategy, liveGeneration(this.#generation));
+      return request;
+    };
     // The common call (no retry configuration) as text: a quarter of JSON.stringify's cost.
     let answer = this.#drawing(retry === undefined && strategy === undefined
-      ? `{"call":"step","context":${text(context)},"name":${text(request.name)},"semantics":${text(semantics)},"now_ms":${text(request.now_ms)}}`
-      : request, request);
+      ? `{"call":"step","context":${text(context)},"name":${text(name ?? null)},"semantics":${text(semantics)},"now_ms":${text(now)}}`
+      : asObject(), asObject);
     while (answer.kind === 'execute') {
       await this.#settle(answer);
       if (this.#idleFlush) setImmediate(() => this.pump().catch(() => {}));

@@ -9,6 +9,7 @@ use crate::error::CoreError;
 use crate::profile::Profile;
 use blake2::{Blake2b512, Digest};
 use md5::Md5;
+use std::cell::RefCell;
 
 /// The id of the `counter`-th operation (1-based) of a context.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -39,11 +40,42 @@ pub fn operation_id(
             "a parent id cannot be empty",
         ));
     }
+    if parent.is_none() && counter <= ROOT_CACHED {
+        return Ok(root_id(profile, counter));
+    }
+    Ok(derive(profile, parent, counter))
+}
+
+/// Root contexts' first ids, derived once per thread and scheme: every invocation of every
+/// execution asks for the same `1`, `2`, `3`... and a hash costs more than the rest of a step.
+const ROOT_CACHED: u32 = 256;
+
+fn root_id(profile: Profile, counter: u32) -> OperationId {
+    thread_local! {
+        /// By scheme (python; ts and unified), by counter - 1.
+        static ROOT: RefCell<[Vec<OperationId>; 2]> = const { RefCell::new([Vec::new(), Vec::new()]) };
+    }
+    let scheme = usize::from(profile != Profile::Python);
+    ROOT.with_borrow_mut(|schemes| {
+        let Some(ids) = schemes.get_mut(scheme) else {
+            return derive(profile, None, counter);
+        };
+        while ids.len() < counter as usize {
+            let next = ids.len() as u32 + 1;
+            ids.push(derive(profile, None, next));
+        }
+        ids.get(counter as usize - 1)
+            .cloned()
+            .unwrap_or_else(|| derive(profile, None, counter))
+    })
+}
+
+fn derive(profile: Profile, parent: Option<&str>, counter: u32) -> OperationId {
     let logical = match parent {
         Some(p) => format!("{p}-{counter}"),
         None => counter.to_string(),
     };
-    Ok(match profile {
+    match profile {
         Profile::Python => {
             let id = hex(&Blake2b512::digest(logical.as_bytes()), 64);
             OperationId {
@@ -56,7 +88,7 @@ pub fn operation_id(
             id: hash_step_id(&logical),
             step_id: logical,
         },
-    })
+    }
 }
 
 /// The JS SDK's `hashId`: md5, first 16 hex chars.
@@ -86,6 +118,16 @@ mod tests {
             step_id: e.to_string(),
             id: e.to_string(),
         })
+    }
+
+    #[test]
+    fn cached_root_ids_are_the_derived_ones() {
+        for profile in [Profile::Python, Profile::Ts, Profile::Unified] {
+            // Past the cache's end too, and out of order (the cache fills lazily).
+            for n in [3, 1, 2, 256, 255, 257, 1000, 17] {
+                assert_eq!(id(profile, None, n), derive(profile, None, n), "{profile:?} {n}");
+            }
+        }
     }
 
     #[test]

@@ -569,6 +569,20 @@ impl Writer {
 mod tests {
     use super::*;
 
+    /// Both word scanners against the byte test.
+    fn scanners_agree(bytes: &[u8], ascii_only: bool, case: &str) {
+        let naive = bytes.iter().position(|&x| is_special(x, ascii_only));
+        assert_eq!(first_special(bytes, ascii_only), naive, "{case}");
+        let mut all = Vec::new();
+        each_special(bytes, ascii_only, |x| all.push(x));
+        let want: Vec<u8> = bytes
+            .iter()
+            .copied()
+            .filter(|&x| is_special(x, ascii_only))
+            .collect();
+        assert_eq!(all, want, "{case}");
+    }
+
     #[test]
     fn the_word_scanner_finds_what_the_byte_test_finds() {
         // Every byte value at every offset of buffers longer and shorter than a word, over a
@@ -582,20 +596,7 @@ mod tests {
                             if let Some(slot) = bytes.get_mut(at) {
                                 *slot = b;
                             }
-                            let naive = bytes.iter().position(|&x| is_special(x, ascii_only));
-                            assert_eq!(
-                                first_special(&bytes, ascii_only),
-                                naive,
-                                "{b:#x} at {at}/{len}"
-                            );
-                            let mut all = Vec::new();
-                            each_special(&bytes, ascii_only, |x| all.push(x));
-                            let want: Vec<u8> = bytes
-                                .iter()
-                                .copied()
-                                .filter(|&x| is_special(x, ascii_only))
-                                .collect();
-                            assert_eq!(all, want, "{b:#x} at {at}/{len}");
+                            scanners_agree(&bytes, ascii_only, &format!("{b:#x} at {at}/{len}"));
                         }
                     }
                 }
@@ -618,20 +619,8 @@ mod tests {
                             if let Some(pair) = bytes.get_mut(at..at + 2) {
                                 pair.copy_from_slice(&[a, b]);
                             }
-                            let naive = bytes.iter().position(|&x| is_special(x, ascii_only));
-                            assert_eq!(
-                                first_special(&bytes, ascii_only),
-                                naive,
-                                "{a:#x},{b:#x} at {at}/{len}"
-                            );
-                            let mut all = Vec::new();
-                            each_special(&bytes, ascii_only, |x| all.push(x));
-                            let want: Vec<u8> = bytes
-                                .iter()
-                                .copied()
-                                .filter(|&x| is_special(x, ascii_only))
-                                .collect();
-                            assert_eq!(all, want, "{a:#x},{b:#x} at {at}/{len}");
+                            let case = format!("{a:#x},{b:#x} at {at}/{len}");
+                            scanners_agree(&bytes, ascii_only, &case);
                         }
                     }
                 }

@@ -125,7 +125,11 @@ mod tests {
         for profile in [Profile::Python, Profile::Ts, Profile::Unified] {
             // Past the cache's end too, and out of order (the cache fills lazily).
             for n in [3, 1, 2, 256, 255, 257, 1000, 17] {
-                assert_eq!(id(profile, None, n), derive(profile, None, n), "{profile:?} {n}");
+                assert_eq!(
+                    id(profile, None, n),
+                    derive(profile, None, n),
+                    "{profile:?} {n}"
+                );
             }
         }
     }

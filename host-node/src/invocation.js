@@ -128,6 +128,13 @@ export class Engine {
     this.#generation = live.generation;
   }
 
+  /** The clock's reading: epoch milliseconds, a number (JSON cannot carry anything else). */
+  #now() {
+    const now = this.clock();
+    if (typeof now !== 'number') throw wrongType('clock()', now, 'epoch milliseconds (a number)');
+    return now;
+  }
+
   /** `request`: the call as an object, or as JSON text already (the hot calls, see `text`). */
   #call(request, payload) {
     if (typeof request !== 'string') {
@@ -186,7 +193,7 @@ export class Engine {
       let stopped = false;
       this.#inFlight = this.#perform(io).then((result) => {
         this.#inFlight = null;
-        const done = this.#call(result.ok !== undefined ? `{"call":"io-done","ok":${text(result.ok)}}` : { call: 'io-done', ...result });
+        const done = this.#call(result.okText !== undefined ? `{"call":"io-done","ok":${result.okText}}` : { call: 'io-done', ...result });
         this.#persisted = done.persisted;
         stopped = done.stopped;
       });
@@ -216,7 +223,12 @@ export class Engine {
       return { failure: describe(error) };
     }
     if (typeof body !== 'object' || body === null) return { unreadable: true };
-    return { ok: body };
+    // A body JSON cannot carry (a cycle, a BigInt) is as unreadable as one that is not JSON.
+    try {
+      return { okText: text(body) };
+    } catch {
+      return { unreadable: true };
+    }
   }
 
   /** The answer once its `sync` is stored: the answer itself when it has none (no await needed). */
@@ -244,7 +256,7 @@ export class Engine {
   }
 
   async #step(context, name, fn, { serdes = JSON_SERDES, semantics = 'AT_LEAST_ONCE_PER_RETRY', strategy, retry } = {}) {
-    const now = this.clock();
+    const now = this.#now();
     const asObject = () => {
       const request = { call: 'step', context, name: name ?? null, semantics, now_ms: now };
       if (retry !== undefined) request.retry = retry;
@@ -263,13 +275,13 @@ export class Engine {
       try {
         value = await fn(answer.attempt);
       } catch (error) {
-        done.now_ms = this.clock();
+        done.now_ms = this.#now();
         answer = this.#drawing({ ...done, outcome: { failure: failureOf(error) } });
         if (answer.kind === 'propagate') throw error;
         continue;
       }
       const payload = await serialized(serdes, value);
-      done.now_ms = this.clock();
+      done.now_ms = this.#now();
       const succeeded = `{"call":"step-done","op":${text(done.op)},"now_ms":${text(done.now_ms)},"outcome":{"success":{}}${payload === undefined ? '' : ',"payload":true'}}`;
       answer = await this.#settle(this.#call(succeeded, payload), payload);
       if (answer.kind === 'done') return payload === undefined ? undefined : serdes.deserialize(payload);
@@ -279,7 +291,7 @@ export class Engine {
 
   wait(context, name, seconds) {
     return this.#track((async () => {
-      const answer = this.#call({ call: 'wait', context, name: name ?? null, seconds, now_ms: this.clock() });
+      const answer = this.#call({ call: 'wait', context, name: name ?? null, seconds, now_ms: this.#now() });
       await this.#final(answer, JSON_SERDES);
     })());
   }
@@ -290,7 +302,7 @@ export class Engine {
   }
 
   async #child(context, name, fn, { serdes = JSON_SERDES } = {}) {
-    let answer = this.#call({ call: 'child', context, name: name ?? null, now_ms: this.clock() });
+    let answer = this.#call({ call: 'child', context, name: name ?? null, now_ms: this.#now() });
     if (answer.kind !== 'child') return this.#final(answer, serdes);
     const { op } = answer;
     let value;
@@ -348,8 +360,8 @@ export class Engine {
     // Operations still running finish first (their outcome is checkpointed), as the SDK waits.
     if (this.#running.size > 0) await Promise.allSettled([...this.#running]);
     const done = this.#call(request.outcome === 'return'
-      ? `{"call":"finish","now_ms":${text(this.clock())},"outcome":"return"${result === undefined ? '' : ',"payload":true'}}`
-      : { call: 'finish', now_ms: this.clock(), ...request }, result);
+      ? `{"call":"finish","now_ms":${text(this.#now())},"outcome":"return"${result === undefined ? '' : ',"payload":true'}}`
+      : { call: 'finish', now_ms: this.#now(), ...request }, result);
     if (done.held != null && result !== undefined) this.#held.set(done.held, result);
     if (done.sync != null) await this.pump(done.sync);
     const out = this.#call(OUTPUT);

@@ -32,3 +32,22 @@ test('numbers JSON cannot carry name their field', () => {
   for (const nowMs of [NaN, Infinity]) rejects('nowMs', () => step.begin(call, null, { nowMs }));
   rejects('attempt', () => step.complete(call, Infinity, { success: { payload: '1' } }, { nowMs: 1 }));
 });
+
+test('a checkpoint body JSON cannot carry is an unreadable response, and a clock that is not a number is named', async () => {
+  // A transport answering with one used to be reported as a trap of the whole component (every
+  // open invocation lost); now the invocation stops as for a body that is not JSON.
+  const { Engine, InvocationFailed, Stopped } = await import('../src/invocation.js');
+  const ARN = 'arn:aws:lambda:us-east-1:123456789012:function:f:$LATEST/durable-execution/run/e';
+  const cyclic = { CheckpointToken: 't1' };
+  cyclic.self = cyclic;
+  for (const body of [cyclic, { CheckpointToken: 't1', n: 1n }]) {
+    const transport = { async checkpoint() { return body; }, async getState() { return { Operations: [] }; } };
+    const engine = await Engine.open({ DurableExecutionArn: ARN, CheckpointToken: 't0' }, transport, { profile: 'ts', idleFlush: false });
+    await assert.rejects(engine.step(0, 's', () => 1), Stopped);
+    await assert.rejects(engine.finishStopped(), (e) => e instanceof InvocationFailed && e.rule === 'unreadable-response');
+  }
+  const transport = { async checkpoint() { return { CheckpointToken: 't1' }; }, async getState() { return { Operations: [] }; } };
+  const engine = await Engine.open({ DurableExecutionArn: ARN, CheckpointToken: 't0' }, transport, { profile: 'ts', clock: () => 5n });
+  await assert.rejects(engine.step(0, 's', () => 1), (e) => e instanceof TypeError && e.field === 'clock()');
+  engine.close();
+});

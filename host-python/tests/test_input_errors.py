@@ -3,12 +3,14 @@ a typed error naming the field (or the right answer), as on the Node host."""
 
 from __future__ import annotations
 
+import datetime
 import math
 
 import pytest
 
 import durable_core
 from durable_core import ComponentTrapError, DurableCoreError, retry, step
+from durable_core.invocation import Engine, InvocationFailed, Stopped
 
 CALL = step.StepCall(id="c4ca4238a0b92382", name="charge", profile="ts")
 
@@ -107,3 +109,48 @@ def test_an_answer_from_the_core_that_is_not_an_object_is_an_error_naming_it(ans
 
     with pytest.raises(RuntimeError, match="not a JSON object"):
         _read_answer(answer)
+
+
+def _deeply_nested() -> dict:
+    body: dict = {"CheckpointToken": "t1"}
+    inner = body
+    for _ in range(100_000):
+        inner["x"] = {}
+        inner = inner["x"]
+    return body
+
+
+def _cyclic() -> dict:
+    body: dict = {"CheckpointToken": "t1"}
+    body["self"] = body
+    return body
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"CheckpointToken": "t1", "When": datetime.datetime(2026, 1, 1)},
+        _cyclic(),
+        _deeply_nested(),
+    ],
+    ids=["datetime", "cycle", "deep"],
+)
+def test_a_checkpoint_body_json_cannot_carry_is_an_unreadable_response(body):
+    # A transport answering with one used to raise out of the step with a call still in flight;
+    # now the invocation stops as for a body that is not JSON, and fails so Lambda retries it.
+    class Transport:
+        def checkpoint(self, arn, token, updates):
+            return body
+
+        def get_state(self, arn, token, marker, max_items):
+            return {"Operations": []}
+
+    arn = "arn:aws:lambda:us-east-1:123456789012:function:f:$LATEST/durable-execution/run/e"
+    engine = Engine(
+        {"DurableExecutionArn": arn, "CheckpointToken": "t0"}, Transport(), profile="ts"
+    )
+    with pytest.raises(Stopped):
+        engine.step(0, "s", lambda attempt: 1)
+    with pytest.raises(InvocationFailed) as failed:
+        engine.finish_stopped()
+    assert failed.value.rule == "unreadable-response"

@@ -192,10 +192,14 @@ class Engine:
 
     # --- the core -----------------------------------------------------------------------
 
-    def _call(self, request: dict[str, Any], payload: str | None = None) -> dict[str, Any]:
-        if payload is not None:
-            request["payload"] = True
-        text = _encode_request(request).encode()
+    def _call(self, request: dict[str, Any] | str, payload: str | None = None) -> dict[str, Any]:
+        """``request``: the call as a dict, or as JSON text already (the io-done of a body)."""
+        if isinstance(request, str):
+            text = request.encode()
+        else:
+            if payload is not None:
+                request["payload"] = True
+            text = _encode_request(request).encode()
         data = b"" if payload is None else payload.encode("utf-8", "surrogatepass")
         with self._rt.lock:
             answer = _read_answer(
@@ -259,13 +263,17 @@ class Engine:
                 self._persisted = io["persisted"]
                 if io["io"] is None:
                     return
-                done = self._call({"call": "io-done", **self._perform(io)})
+                result = self._perform(io)
+                done = self._call(
+                    result if isinstance(result, str) else {"call": "io-done", **result}
+                )
                 self._persisted = done["persisted"]
                 if done["stopped"] or (target is not None and self._persisted >= target):
                     return
             raise RuntimeError("the service calls never ended")
 
-    def _perform(self, io: dict[str, Any]) -> dict[str, Any]:
+    def _perform(self, io: dict[str, Any]) -> dict[str, Any] | str:
+        """The io-done request for ``io``'s service call: JSON text for a body, else a dict."""
         try:
             if io["io"] == "get-state":
                 body = self._transport.get_state(
@@ -284,7 +292,11 @@ class Engine:
             return {"failure": describe(err)}
         if not isinstance(body, Mapping):
             return {"unreadable": True}
-        return {"ok": dict(body)}
+        # A body JSON cannot carry (a datetime, a cycle) is as unreadable as one that is not JSON.
+        try:
+            return '{"call":"io-done","ok":' + _encode_request(dict(body)) + "}"
+        except (TypeError, ValueError, RecursionError):
+            return {"unreadable": True}
 
     def _drawing(self, request: dict[str, Any], payload: str | None = None) -> dict[str, Any]:
         """A call whose retry decision may need the host's draw: drawn only when the core asks

@@ -441,6 +441,10 @@ impl Writer {
         self.out.push_str(text);
     }
 
+    pub fn boolean(&mut self, b: bool) {
+        self.raw(if b { "true" } else { "false" });
+    }
+
     /// A string the core spells itself (an enum's wire name): nothing in it needs escaping.
     pub fn name(&mut self, name: &'static str) {
         debug_assert!(first_special(name.as_bytes(), true).is_none());
@@ -500,7 +504,7 @@ impl Writer {
     pub fn value(&mut self, value: &Json) {
         match value {
             Json::Null => self.raw("null"),
-            Json::Bool(b) => self.raw(if *b { "true" } else { "false" }),
+            Json::Bool(b) => self.boolean(*b),
             Json::Number(n) => self.number(*n),
             Json::String(s) => self.string(s),
             Json::Array(items) => {

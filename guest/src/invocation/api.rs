@@ -213,9 +213,6 @@ pub fn render_error(e: CoreError) -> String {
     w.finish()
 }
 
-/// What `input` answers (and `open`, beside the handle): the user's input as JSON text, whether
-/// the invocation starts by replaying, whether state pages are still to be fetched (then ask
-/// again after pumping) and whether it already stopped.
 fn input_text(inv: &Invocation) -> String {
     let mut w = Writer::new(false);
     write_input(&mut w, inv);
@@ -226,16 +223,18 @@ fn output_call(inv: &Invocation) -> Result<String, CoreError> {
     Ok(output_text(inv.profile(), &inv.output()?))
 }
 
+/// What `input` answers (and `open`, beside the handle): the user's input as JSON text, whether
+/// the invocation starts by replaying, whether state pages are still to be fetched (then ask
+/// again after pumping) and whether it already stopped.
 pub fn write_input(w: &mut Writer, inv: &Invocation) {
-    let flag = |b: bool| if b { "true" } else { "false" };
     w.raw("{\"input\":");
     w.string(inv.input());
     w.raw(",\"replaying\":");
-    w.raw(flag(inv.replaying_at_start()));
+    w.boolean(inv.replaying_at_start());
     w.raw(",\"loading\":");
-    w.raw(flag(inv.loading()));
+    w.boolean(inv.loading());
     w.raw(",\"stopped\":");
-    w.raw(flag(inv.verdict().is_some()));
+    w.boolean(inv.verdict().is_some());
     w.raw("}");
 }
 
@@ -359,11 +358,9 @@ fn io_done(inv: &mut Invocation, req: &Json) -> Result<String, CoreError> {
     let mut w = Writer::new(false);
     w.raw("{\"persisted\":");
     w.unsigned(inv.persisted());
-    w.raw(if inv.verdict().is_some() {
-        ",\"stopped\":true}"
-    } else {
-        ",\"stopped\":false}"
-    });
+    w.raw(",\"stopped\":");
+    w.boolean(inv.verdict().is_some());
+    w.raw("}");
     Ok(w.finish())
 }
 
@@ -400,11 +397,8 @@ fn write_answer(w: &mut Writer, answer: &Answer, replaying: Option<bool>) {
         } => {
             number(w, ",\"op\":", *op);
             number(w, ",\"context\":", *context);
-            w.raw(if *replaying {
-                ",\"replaying\":true"
-            } else {
-                ",\"replaying\":false"
-            });
+            w.raw(",\"replaying\":");
+            w.boolean(*replaying);
         }
         Answer::Done { sync, held } => {
             write_seq(w, ",\"sync\":", *sync);
@@ -431,10 +425,9 @@ fn write_answer(w: &mut Writer, answer: &Answer, replaying: Option<bool>) {
         Answer::Propagate | Answer::Suspend | Answer::Stop | Answer::NeedRandom => {}
     }
     // Whether the context's next operation replays (for replay-aware logs).
-    match replaying {
-        Some(true) => w.raw(",\"replaying\":true"),
-        Some(false) => w.raw(",\"replaying\":false"),
-        None => {}
+    if let Some(replaying) = replaying {
+        w.raw(",\"replaying\":");
+        w.boolean(replaying);
     }
     w.raw("}");
 }

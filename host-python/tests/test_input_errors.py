@@ -132,8 +132,9 @@ def _cyclic() -> dict:
         {"CheckpointToken": "t1", "When": datetime.datetime(2026, 1, 1)},
         _cyclic(),
         _deeply_nested(),
+        {"CheckpointToken": "t1", "n": float("nan")},
     ],
-    ids=["datetime", "cycle", "deep"],
+    ids=["datetime", "cycle", "deep", "nan"],
 )
 def test_a_checkpoint_body_json_cannot_carry_is_an_unreadable_response(body):
     # A transport answering with one used to raise out of the step with a call still in flight;

@@ -34,13 +34,13 @@ from .step import ErrorObject, Failure, _raise_core_error
 _PUMP_LIMIT = 1_000_000  # service calls per pump; a service that never stops answering is a fault
 
 
-def _request_encoder() -> Callable[[dict[str, Any]], str]:
+def _request_encoder(allow_nan: bool = True) -> Callable[[dict[str, Any]], str]:
     """``json.dumps`` for the core's requests (small dicts of the host's own values), made and
     read on every operation: ``json.dumps`` builds its C encoder on each call, which is half its
     cost. Same text; plain ``json.dumps`` where CPython's accelerator is missing."""
     make = json.encoder.c_make_encoder  # type: ignore[attr-defined]
     if make is None:
-        return json.dumps
+        return lambda request: json.dumps(request, allow_nan=allow_nan)
     encode = make(
         {},  # markers: circular references raise as in json.dumps
         json.JSONEncoder().default,
@@ -50,12 +50,14 @@ def _request_encoder() -> Callable[[dict[str, Any]], str]:
         ", ",
         False,
         False,
-        True,
+        allow_nan,
     )
     return lambda request: "".join(encode(request, 0))
 
 
 _encode_request = _request_encoder()
+# A service's answer, where NaN or Infinity (not JSON) make it unreadable rather than malformed.
+_encode_body = _request_encoder(allow_nan=False)
 # The core's answers are compact JSON objects it wrote itself: read by the scanner json.loads
 # wraps, without its encoding detection and checks (under half the cost).
 _scan_answer = json.JSONDecoder().scan_once
@@ -294,7 +296,7 @@ class Engine:
             return {"unreadable": True}
         # A body JSON cannot carry (a datetime, a cycle) is as unreadable as one that is not JSON.
         try:
-            return '{"call":"io-done","ok":' + _encode_request(dict(body)) + "}"
+            return '{"call":"io-done","ok":' + _encode_body(dict(body)) + "}"
         except (TypeError, ValueError, RecursionError):
             return {"unreadable": True}
 

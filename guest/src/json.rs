@@ -35,6 +35,14 @@ impl<'a> Json<'a> {
         self.get(key).filter(|v| !matches!(v, Json::Null))
     }
 
+    /// How a rejection shows the value: a string quoted, anything else by its type.
+    pub fn describe(&self) -> String {
+        match self {
+            Json::String(s) => format!("{s:?}"),
+            other => other.type_name().to_string(),
+        }
+    }
+
     pub fn type_name(&self) -> &'static str {
         match self {
             Json::Null => "null",
@@ -126,7 +134,6 @@ impl<'a> Reader<'a> {
                 "null" => "expected null",
                 "true" => "expected true",
                 "false" => "expected false",
-                ":" => "expected :",
                 _ => "unexpected text",
             }))
         }
@@ -263,7 +270,7 @@ impl<'a> Reader<'a> {
         self.pos += 1;
         let start = self.pos;
         self.skip_plain();
-        // Most strings have no escape: one exact allocation.
+        // Most strings have no escape: borrowed from the text, no allocation.
         if self.peek() == Some(b'"') {
             let plain = self.text.get(start..self.pos).unwrap_or_default();
             self.pos += 1;
@@ -346,7 +353,7 @@ pub fn hex_digit(nibble: u8) -> char {
     })
 }
 
-// The scanners below run per byte of a payload: their helpers are inlined by hand, since the
+// The scanners below run per byte of a payload: their helpers are `inline(always)`, since the
 // component is built for size (opt-level "s") and would otherwise call them per word and byte.
 const ONES: u64 = 0x0101_0101_0101_0101;
 const HIGHS: u64 = 0x8080_8080_8080_8080;

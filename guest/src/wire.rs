@@ -485,8 +485,7 @@ impl Update {
         w.raw("{");
         for field in if python { PYTHON } else { JS } {
             let written = match field {
-                Id => true,
-                Type | Action => true,
+                Id | Type | Action => true,
                 SubType => self.sub_type.is_some(),
                 ParentId => kept(&self.parent_id),
                 Name => kept(&self.name),

@@ -65,8 +65,8 @@ pub fn call_json(
     payload: &str,
     lookup: &Lookup<'_>,
 ) -> String {
-    // The checkpoint request is written as text, its updates spliced byte for byte.
-    // The calls without arguments, spelled as the hosts spell them: no parse.
+    // The calls without arguments, spelled as the hosts spell them, and the pump's next-io: no
+    // parse. (The checkpoint request is written as text, its updates spliced byte for byte.)
     match request {
         r#"{"call":"next-io"}"# => return io_json(inv, None),
         r#"{"call":"input"}"# => return input_text(inv),
@@ -158,7 +158,7 @@ pub fn call_json(
                     Some(other) => {
                         return Err(CoreError::invalid(
                             "outcome",
-                            describe(other),
+                            other.describe(),
                             "expected return, throw, suspend or stopped",
                         ))
                     }
@@ -179,7 +179,7 @@ pub fn call_json(
             }
             other => Err(CoreError::invalid(
                 "call",
-                describe(&string(other)),
+                string(other).describe(),
                 "expected next-io, io-done, input, step, step-done, wait, child, child-done, finish, output, persisted or replaying",
             )),
         }
@@ -242,11 +242,17 @@ pub fn write_input(w: &mut Writer, inv: &Invocation) {
 fn io_json(inv: &mut Invocation, until: Option<u64>) -> String {
     let mut w = Writer::new(false);
     let persisted = inv.persisted();
-    if until.is_some_and(|u| persisted >= u) {
-        return format!("{{\"io\":null,\"persisted\":{persisted}}}");
-    }
-    match inv.next_io() {
-        None => w.raw(&format!("{{\"io\":null,\"persisted\":{persisted}}}")),
+    let due = if until.is_some_and(|u| persisted >= u) {
+        None
+    } else {
+        inv.next_io()
+    };
+    match due {
+        None => {
+            w.raw("{\"io\":null,\"persisted\":");
+            w.unsigned(persisted);
+            w.raw("}");
+        }
         Some(Io::GetState { token, marker }) => w.value(&object(vec![
             ("io", string("get-state")),
             ("arn", string(&inv.arn)),
@@ -303,7 +309,7 @@ fn io_done(inv: &mut Invocation, req: &Json) -> Result<String, CoreError> {
             Some(other) => {
                 return Err(CoreError::invalid(
                     "failure.status",
-                    describe(other),
+                    other.describe(),
                     "expected an HTTP status 0..65535 or null (a status_text otherwise)",
                 ))
             }
@@ -315,7 +321,7 @@ fn io_done(inv: &mut Invocation, req: &Json) -> Result<String, CoreError> {
             Some(other) => {
                 return Err(CoreError::invalid(
                     "failure.stated-scope",
-                    describe(other),
+                    other.describe(),
                     "expected INVOCATION, EXECUTION or null",
                 ))
             }
@@ -326,7 +332,7 @@ fn io_done(inv: &mut Invocation, req: &Json) -> Result<String, CoreError> {
             Some(other) => {
                 return Err(CoreError::invalid(
                     "failure.wrapped",
-                    describe(other),
+                    other.describe(),
                     "expected a boolean",
                 ))
             }
@@ -368,7 +374,7 @@ fn io_done(inv: &mut Invocation, req: &Json) -> Result<String, CoreError> {
 fn write_answer(w: &mut Writer, answer: &Answer, replaying: Option<bool>) {
     let number = |w: &mut Writer, key: &str, n: usize| {
         w.raw(key);
-        w.integer(n as i64);
+        w.unsigned(n as u64);
     };
     let kind = match answer {
         Answer::Execute { .. } => "execute",
@@ -549,7 +555,7 @@ fn now(req: &Json) -> Result<f64, CoreError> {
         Some(Json::Number(n)) => Ok(*n),
         Some(other) => Err(CoreError::invalid(
             "now-ms",
-            describe(other),
+            other.describe(),
             "expected epoch milliseconds",
         )),
         None => Err(missing("now-ms")),
@@ -563,7 +569,7 @@ fn index(req: &Json, key: &str) -> Result<usize, CoreError> {
         }
         Some(other) => Err(CoreError::invalid(
             key,
-            describe(other),
+            other.describe(),
             "expected a handle (a whole number)",
         )),
         None => Err(missing(key)),
@@ -617,13 +623,6 @@ fn strategy(
 
 fn number(n: u64) -> Json<'static> {
     Json::Number(n as f64)
-}
-
-fn describe(value: &Json) -> String {
-    match value {
-        Json::String(s) => format!("{s:?}"),
-        other => other.type_name().to_string(),
-    }
 }
 
 #[cfg(test)]

@@ -47,7 +47,7 @@ pub fn config_from_json(c: &Json) -> Result<ConfigSpec, CoreError> {
         Some(other) => {
             return Err(CoreError::invalid(
                 "backoff",
-                describe(other),
+                other.describe(),
                 "expected exponential or linear",
             ))
         }
@@ -65,7 +65,7 @@ pub fn config_from_json(c: &Json) -> Result<ConfigSpec, CoreError> {
             Some(other) => {
                 return Err(CoreError::invalid(
                     "jitter",
-                    describe(other),
+                    other.describe(),
                     "expected NONE, FULL or HALF",
                 ))
             }
@@ -76,7 +76,7 @@ pub fn config_from_json(c: &Json) -> Result<ConfigSpec, CoreError> {
             Some(other) => {
                 return Err(CoreError::invalid(
                     "retryable-errors",
-                    describe(other),
+                    other.describe(),
                     "expected a list",
                 ))
             }
@@ -90,7 +90,7 @@ pub fn config_from_json(c: &Json) -> Result<ConfigSpec, CoreError> {
                         Json::String(s) => Ok(s.to_string()),
                         other => Err(CoreError::invalid(
                             "retryable-error-types",
-                            describe(other),
+                            other.describe(),
                             "expected class names",
                         )),
                     })
@@ -99,7 +99,7 @@ pub fn config_from_json(c: &Json) -> Result<ConfigSpec, CoreError> {
             Some(other) => {
                 return Err(CoreError::invalid(
                     "retryable-error-types",
-                    describe(other),
+                    other.describe(),
                     "expected a list",
                 ))
             }
@@ -138,15 +138,8 @@ pub fn number(json: &Json, key: &str) -> Result<Option<f64>, CoreError> {
         Some(Json::Number(n)) => Ok(Some(*n)),
         Some(other) => Err(CoreError::invalid(
             &key.replace('_', "-"),
-            describe(other),
+            other.describe(),
             "expected a number",
         )),
-    }
-}
-
-fn describe(value: &Json) -> String {
-    match value {
-        Json::String(s) => format!("{s:?}"),
-        other => other.type_name().to_string(),
     }
 }

@@ -165,7 +165,7 @@ fn step_call<'b>(req: &'b Json<'_>) -> Result<StepCall<'b>, CoreError> {
         Some(other) => {
             return Err(CoreError::invalid(
                 "now-ms",
-                describe(other),
+                other.describe(),
                 "expected epoch milliseconds",
             ))
         }
@@ -276,7 +276,7 @@ pub(crate) fn semantics(req: &Json) -> Result<Semantics, CoreError> {
         Some(Json::String(s)) if s == "AT_MOST_ONCE_PER_RETRY" => Ok(Semantics::AtMostOncePerRetry),
         Some(other) => Err(CoreError::invalid(
             "semantics",
-            describe(other),
+            other.describe(),
             "expected AT_LEAST_ONCE_PER_RETRY or AT_MOST_ONCE_PER_RETRY",
         )),
     }
@@ -379,11 +379,4 @@ pub(crate) fn error_json(e: &super::ErrorObject) -> Json<'_> {
 
 pub(crate) fn missing(field: &str) -> CoreError {
     CoreError::new(ErrorKind::Missing, field, "(absent)", "required")
-}
-
-pub(crate) fn describe(value: &Json) -> String {
-    match value {
-        Json::String(s) => format!("{s:?}"),
-        other => other.type_name().to_string(),
-    }
 }

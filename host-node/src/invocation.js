@@ -191,9 +191,9 @@ export class Engine {
       this.#persisted = io.persisted;
       if (io.io === null) return;
       let stopped = false;
-      this.#inFlight = this.#perform(io).then((result) => {
+      this.#inFlight = this.#perform(io).then((ioDone) => {
         this.#inFlight = null;
-        const done = this.#call(result.okText !== undefined ? `{"call":"io-done","ok":${result.okText}}` : { call: 'io-done', ...result });
+        const done = this.#call(ioDone);
         this.#persisted = done.persisted;
         stopped = done.stopped;
       });
@@ -203,6 +203,7 @@ export class Engine {
     throw new DurableCoreError('the service calls never ended', { kind: 'contract' });
   }
 
+  /** Makes the service call `io` and returns the io-done request for its outcome. */
   async #perform(io) {
     let body;
     try {
@@ -217,17 +218,17 @@ export class Engine {
         body = await this.#transport.checkpoint(io.arn, io.token, updates);
       }
     } catch (error) {
-      if (error instanceof UnreadableResponse) return { unreadable: true };
+      if (error instanceof UnreadableResponse) return UNREADABLE;
       // A transport may describe its own failures (the fields failureReport reads, plus text).
       const describe = typeof this.#transport.describeFailure === 'function' ? (e) => this.#transport.describeFailure(e) : failureReport;
-      return { failure: describe(error) };
+      return { call: 'io-done', failure: describe(error) };
     }
-    if (typeof body !== 'object' || body === null) return { unreadable: true };
+    if (typeof body !== 'object' || body === null) return UNREADABLE;
     // A body JSON cannot carry (a cycle, a BigInt) is as unreadable as one that is not JSON.
     try {
-      return { okText: text(body) };
+      return `{"call":"io-done","ok":${text(body)}}`;
     } catch {
-      return { unreadable: true };
+      return UNREADABLE;
     }
   }
 
@@ -375,6 +376,7 @@ export class Engine {
 
 const NEXT_IO = '{"call":"next-io"}';
 const OUTPUT = '{"call":"output"}';
+const UNREADABLE = '{"call":"io-done","unreadable":true}';
 
 /** One value of a hot call's request text, as JSON.stringify writes it inside an object. */
 function text(value) {

@@ -64,7 +64,7 @@ def make_caller(func: Any, store: Any, params: Sequence[str], result: str) -> Ca
             set_value(value)
         error = _func_call(func_ref, context, args, count, out_ref, 1)
         for slot in borrowed:
-            slot.data = None  # keeps no caller's bytes (a payload) alive after the call
+            slot.release()
         if error:
             raise WasmtimeError._from_ptr(ctypes.cast(error, ctypes.POINTER(_ffi.wasmtime_error_t)))
         if result == "string":
@@ -85,10 +85,7 @@ def _setter(
         borrowed.append(slot)
 
         def set_string(value: bytes) -> None:
-            if type(value) is not bytes:
-                raise TypeError(f"argument {index} must be UTF-8 bytes, not {type(value).__name__}")
-            slot.size = len(value)
-            slot.data = value
+            slot.hold(value, index)
 
         return set_string
 

@@ -97,6 +97,16 @@ class _BorrowedBytes(Structure):
 
     _fields_ = [("size", c_size_t), ("data", c_char_p)]
 
+    def hold(self, value: bytes, index: int) -> None:
+        """Points at ``value`` (the call's argument ``index``) until ``release``."""
+        if type(value) is not bytes:
+            raise TypeError(f"argument {index} must be UTF-8 bytes, not {type(value).__name__}")
+        self.size = len(value)
+        self.data = value
+
+    def release(self) -> None:
+        self.data = None  # keeps no caller's bytes (a payload) alive after the call
+
 
 class _Val(Structure):
     pass
@@ -475,16 +485,12 @@ class Instance:
             if instance.store is None:
                 instance._alive()
             for i, borrowed in strings:
-                value = values[i]
-                if type(value) is not bytes:
-                    raise TypeError(f"argument {i} must be UTF-8 bytes, not {type(value).__name__}")
-                borrowed.size = len(value)
-                borrowed.data = value
+                borrowed.hold(values[i], i)
             for i, union, kind in scalars:
                 setattr(union, kind, values[i])
             error = call_c(func_ref, context, args, count, out_ref, 1)
             for _, borrowed in strings:
-                borrowed.data = None  # keeps no caller's bytes (a payload) alive after the call
+                borrowed.release()
             if error:
                 raise _error(lib, error)
             if result == "string":

@@ -32,6 +32,7 @@ from .errors import wrong_type
 from .step import ErrorObject, Failure, _raise_core_error
 
 _PUMP_LIMIT = 1_000_000  # service calls per pump; a service that never stops answering is a fault
+_UNREADABLE = '{"call":"io-done","unreadable":true}'
 
 
 def _request_encoder(allow_nan: bool = True) -> Callable[[dict[str, Any]], str]:
@@ -195,7 +196,7 @@ class Engine:
     # --- the core -----------------------------------------------------------------------
 
     def _call(self, request: dict[str, Any] | str, payload: str | None = None) -> dict[str, Any]:
-        """``request``: the call as a dict, or as JSON text already (the io-done of a body)."""
+        """``request``: the call as a dict, or as JSON text already (see ``_perform``)."""
         if isinstance(request, str):
             text = request.encode()
         else:
@@ -265,17 +266,14 @@ class Engine:
                 self._persisted = io["persisted"]
                 if io["io"] is None:
                     return
-                result = self._perform(io)
-                done = self._call(
-                    result if isinstance(result, str) else {"call": "io-done", **result}
-                )
+                done = self._call(self._perform(io))
                 self._persisted = done["persisted"]
                 if done["stopped"] or (target is not None and self._persisted >= target):
                     return
             raise RuntimeError("the service calls never ended")
 
     def _perform(self, io: dict[str, Any]) -> dict[str, Any] | str:
-        """The io-done request for ``io``'s service call: JSON text for a body, else a dict."""
+        """The io-done request for ``io``'s service call (JSON text already for a body)."""
         try:
             if io["io"] == "get-state":
                 body = self._transport.get_state(
@@ -287,18 +285,18 @@ class Engine:
                     updates[index]["Payload"] = self._held.pop(seq)
                 body = self._transport.checkpoint(io["arn"], io["token"], updates)
         except UnreadableResponse:
-            return {"unreadable": True}
+            return _UNREADABLE
         except Exception as err:  # every transport failure is classified by the core
             # A transport may describe its own failures (failure_report's fields and text).
             describe = getattr(self._transport, "describe_failure", None) or failure_report
-            return {"failure": describe(err)}
+            return {"call": "io-done", "failure": describe(err)}
         if not isinstance(body, Mapping):
-            return {"unreadable": True}
+            return _UNREADABLE
         # A body JSON cannot carry (a datetime, a cycle) is as unreadable as one that is not JSON.
         try:
             return '{"call":"io-done","ok":' + _encode_body(dict(body)) + "}"
         except (TypeError, ValueError, RecursionError):
-            return {"unreadable": True}
+            return _UNREADABLE
 
     def _drawing(self, request: dict[str, Any], payload: str | None = None) -> dict[str, Any]:
         """A call whose retry decision may need the host's draw: drawn only when the core asks

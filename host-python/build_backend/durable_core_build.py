@@ -6,12 +6,18 @@ the component is newer than its sources); outside one (a build from the sdist, w
 component) it checks the files. Either way it never produces a package without the component:
 `pip wheel`, `pip install`, and `python -m build` fail with a message naming
 `scripts/build-component` instead.
+
+In a checkout it also builds the runtime-only wasmtime library (`scripts/build-wasmtime-runtime`,
+installed as `src/durable_core/_wasmtime_runtime.so`). A wheel that carries it is tagged for this
+platform (`py3-none-<platform>`); without it (a build from the sdist, which carries no binary) the
+wheel is pure and warm starts use wasmtime-py's full library.
 """
 
 from __future__ import annotations
 
 import hashlib
 import subprocess
+import sysconfig
 from pathlib import Path
 
 from setuptools import build_meta as _setuptools
@@ -38,6 +44,8 @@ PACKAGE_DIR = Path(__file__).resolve().parent.parent  # host-python/ (or the unp
 COMPONENT = PACKAGE_DIR / "src" / "durable_core" / "durable_core.wasm"
 DIGEST = COMPONENT.with_name("durable_core.wasm.sha256")
 BUILD_SCRIPT = PACKAGE_DIR.parent / "scripts" / "build-component"
+RUNTIME_LIBRARY = COMPONENT.with_name("_wasmtime_runtime.so")
+RUNTIME_SCRIPT = PACKAGE_DIR.parent / "scripts" / "build-wasmtime-runtime"
 
 
 class ComponentMissingError(RuntimeError):
@@ -74,12 +82,41 @@ def ensure_component() -> Path:
     return COMPONENT
 
 
+def ensure_runtime_library() -> bool:
+    """Builds the runtime-only wasmtime library in a checkout; True if the package has one."""
+    if RUNTIME_SCRIPT.is_file():
+        done = subprocess.run(
+            [str(RUNTIME_SCRIPT)], cwd=RUNTIME_SCRIPT.parent.parent, capture_output=True, text=True
+        )
+        if done.returncode != 0:
+            raise ComponentMissingError(
+                f"durable-core: {RUNTIME_SCRIPT} failed (exit {done.returncode}). Its output:\n"
+                f"{done.stdout}{done.stderr}\nRun scripts/setup once, then build again."
+            )
+    return RUNTIME_LIBRARY.is_file()
+
+
+def _for_this_platform(
+    config_settings: dict[str, str | list[str]] | None,
+) -> dict[str, str | list[str]]:
+    # The library is a platform binary loaded with ctypes, not an extension module: the Python
+    # tag stays py3, the platform tag is this machine's.
+    settings = dict(config_settings or {})
+    options = settings.get("--build-option", [])
+    options = [options] if isinstance(options, str) else list(options)
+    plat = sysconfig.get_platform().replace("-", "_").replace(".", "_")
+    settings["--build-option"] = [*options, f"--plat-name={plat}"]
+    return settings
+
+
 def build_wheel(
     wheel_directory: str,
     config_settings: dict[str, str | list[str]] | None = None,
     metadata_directory: str | None = None,
 ) -> str:
     ensure_component()
+    if ensure_runtime_library():
+        config_settings = _for_this_platform(config_settings)
     return _setuptools.build_wheel(wheel_directory, config_settings, metadata_directory)
 
 

@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
+import sysconfig
 import tarfile
 import zipfile
 from pathlib import Path
@@ -33,7 +34,7 @@ def run(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProce
 def copy_host(dest: Path, *, with_component: bool) -> Path:
     """host-python's package sources (what a checkout or an sdist holds), optionally without
     the built component."""
-    ignore = shutil.ignore_patterns("__pycache__", "*.egg-info", "build", "tests")
+    ignore = shutil.ignore_patterns("__pycache__", "*.egg-info", "build", "tests", "target")
     shutil.copytree(HOST, dest, ignore=ignore)
     if not with_component:
         for name in ("durable_core.wasm", "durable_core.wasm.sha256"):
@@ -96,13 +97,18 @@ def fresh_venv(where: Path) -> Path:
     assert run(PYTHON, "-m", "venv", "--without-pip", venv).returncode == 0
     borrowed = where / "borrowed"
     borrowed.mkdir()
-    (borrowed / "wasmtime").symlink_to(Path(wasmtime.__file__).parent, target_is_directory=True)
+    site_packages = Path(wasmtime.__file__).parent.parent
+    (borrowed / "wasmtime").symlink_to(site_packages / "wasmtime", target_is_directory=True)
+    for dist_info in site_packages.glob("wasmtime-*.dist-info"):  # its version, as pip leaves it
+        (borrowed / dist_info.name).symlink_to(dist_info, target_is_directory=True)
     (site,) = venv.glob("lib/python3*/site-packages")
     (site / "borrowed.pth").write_text(f"{borrowed}\n", encoding="utf-8")
     return venv / "bin" / "python"
 
 
-def install_and_classify(where: Path, package: Path) -> None:
+def install_and_classify(where: Path, package: Path) -> str:
+    """Installs ``package`` in a fresh venv, classifies there; returns the wasmtime library's
+    file name the calls ran on."""
     python = fresh_venv(where)
     installed = run(
         PYTHON, "-m", "pip", "--python", python, "install", "--no-deps", "--no-index",
@@ -113,7 +119,9 @@ def install_and_classify(where: Path, package: Path) -> None:
         "import durable_core, json\n"
         "c = durable_core.classify_api_error(400, 'InvalidParameterValueException',"
         " 'Invalid checkpoint token: expired', profile='python')\n"
-        "print(json.dumps([durable_core.__file__, c.category.value, c.retryable, c.rule]))\n"
+        "from durable_core import _runtime\n"
+        "lib = _runtime.runtime()._backend.library.name\n"
+        "print(json.dumps([durable_core.__file__, c.category.value, c.retryable, c.rule, lib]))\n"
     )
     env = {"PATH": os.environ["PATH"], "DURABLE_CORE_CACHE_DIR": str(where / "cache")}
     done = subprocess.run(
@@ -121,9 +129,10 @@ def install_and_classify(where: Path, package: Path) -> None:
         timeout=120, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    file, category, retryable, rule = json.loads(done.stdout)
+    file, category, retryable, rule, library = json.loads(done.stdout)
     assert Path(file).is_relative_to(where / "venv")
     assert (category, retryable, rule) == ("INVOCATION", True, "stale-checkpoint-token")
+    return library
 
 
 @pytest.fixture(scope="module")
@@ -163,19 +172,27 @@ def test_sdist_carries_the_component_and_the_backend(built: Path) -> None:
         "LICENSE",
         "pyproject.toml",
     } <= names
+    assert "src/durable_core/_wasmtime_runtime.so" not in names  # a platform binary
 
 
 def test_built_wheel_installs_and_classifies_outside_the_repository(
     built: Path, tmp_path: Path
 ) -> None:
+    # From the sdist: no runtime-only library (a platform binary), so a pure wheel whose calls
+    # run on wasmtime-py's full library.
     (wheel,) = built.glob("durable_core-*.whl")
-    install_and_classify(tmp_path, wheel)
+    assert wheel.name.endswith("-py3-none-any.whl")
+    assert install_and_classify(tmp_path, wheel) == "_libwasmtime.so"
 
 
 def test_pip_wheel_in_the_checkout_builds_the_component_in(tmp_path: Path) -> None:
     done = pip_wheel(HOST, tmp_path / "out")
     assert done.returncode == 0, done.stdout + done.stderr
     (wheel,) = (tmp_path / "out").glob("durable_core-*.whl")
+    runtime_library = COMPONENT.with_name("_wasmtime_runtime.so")
     with zipfile.ZipFile(wheel) as z:
         assert z.read("durable_core/durable_core.wasm") == COMPONENT.read_bytes()
-    install_and_classify(tmp_path / "install", wheel)
+        assert z.read("durable_core/_wasmtime_runtime.so") == runtime_library.read_bytes()
+    platform = sysconfig.get_platform().replace("-", "_").replace(".", "_")
+    assert wheel.name.endswith(f"-py3-none-{platform}.whl")
+    assert install_and_classify(tmp_path / "install", wheel) == "_wasmtime_runtime.so"

@@ -2,12 +2,20 @@
 
 Importing wasmtime-py costs about 25 ms of a cold start (its bindings for the whole C API,
 dataclasses for every type); classifying an error needs a handful of C functions. This module
-declares just those, against the shared library wasmtime-py ships (its layouts are the C API
-of the pinned wasmtime 50.x, checked by the installed distribution's version), and offers:
-compile / serialize / deserialize, instantiate, flat calls (u32, u64, f64, string), and typed
-calls without parameters (their results decoded like wasmtime-py does: records as objects with
-one attribute per field, enums as str). A typed call with parameters needs wasmtime-py's type
-machinery; ``_runtime`` switches to it on the first such call.
+declares just those, against wasmtime's C library (its layouts are the C API of the pinned
+wasmtime, checked by the installed wasmtime-py distribution's version), and offers: compile /
+serialize / deserialize, instantiate, flat calls (u32, u64, f64, string), and typed calls without
+parameters (their results decoded like wasmtime-py does: records as objects with one attribute per
+field, enums as str). A typed call with parameters needs wasmtime-py's type machinery;
+``_runtime`` switches to it on the first such call.
+
+Two libraries of the same wasmtime version serve it:
+- the full one wasmtime-py ships (31 MB, with the cranelift compiler), which compiles;
+- the runtime-only one built from ``host-python/wasmtime-runtime`` (2.5 MB, no compiler) and
+  installed beside this file as ``_wasmtime_runtime.so``, which deserializes what the full one
+  compiled. A warm start maps only this one: about 4 MiB less memory paged in.
+``DURABLE_CORE_RUNTIME_LIBRARY`` names another runtime library, or ``off`` to use the full one
+for everything.
 """
 
 from __future__ import annotations
@@ -40,7 +48,12 @@ from ctypes import (
 from pathlib import Path
 from typing import Any
 
-_SUPPORTED_WASMTIME = "wasmtime-50."
+# The wasmtime version both libraries must be: pinned in pyproject.toml (wasmtime-py) and in
+# wasmtime-runtime/Cargo.toml (the runtime library); tests/test_runtime_library.py holds the three
+# together. An artifact records its wasmtime version, and any other version refuses it.
+RUNTIME_WASMTIME = "48.0.0"
+_SUPPORTED_WASMTIME = f"wasmtime-{RUNTIME_WASMTIME}."  # the distribution: wasmtime-48.0.0.dist-info
+_RUNTIME_NAMES = {"linux": "_wasmtime_runtime.so", "darwin": "_wasmtime_runtime.dylib"}
 
 
 class NativeUnavailable(Exception):
@@ -77,12 +90,30 @@ def _find_library() -> Path:
             except OSError:
                 versions = []
             if not any(n.startswith(_SUPPORTED_WASMTIME) for n in versions):
-                raise NativeUnavailable(f"wasmtime beside {path} is not 50.x: {versions}")
+                raise NativeUnavailable(
+                    f"wasmtime beside {path} is not {RUNTIME_WASMTIME}: {versions}"
+                )
             return path
     raise NativeUnavailable("wasmtime's shared library is not on sys.path")
 
 
-# --- C API layouts (wasmtime 50 component model) -------------------------------------------
+def runtime_library_path() -> Path | None:
+    """The runtime-only library: ``DURABLE_CORE_RUNTIME_LIBRARY`` when set (``off``: none), else
+    the one installed beside this file, if any. None means the full library does everything."""
+    configured = os.environ.get("DURABLE_CORE_RUNTIME_LIBRARY", "")
+    if configured == "off":
+        return None
+    if configured:
+        path = Path(configured)
+        if not path.is_file():
+            raise NativeUnavailable(f"DURABLE_CORE_RUNTIME_LIBRARY {path} is not a file")
+        return path
+    name = _RUNTIME_NAMES.get(sys.platform)
+    path = Path(__file__).with_name(name) if name else None
+    return path if path is not None and path.is_file() else None
+
+
+# --- C API layouts (wasmtime 48 component model) --------------------------------------
 
 
 class _ByteVec(Structure):
@@ -183,6 +214,8 @@ class _FuncHead(Structure):
 
 
 class _Func(Structure):
+    # wasmtime 48's wasmtime_component_func_t is 16 bytes; 50's adds __private3 (24). The C side
+    # writes and reads only its own size, so this layout serves both should the pin move.
     _fields_ = [("head", _FuncHead), ("private2", c_uint32), ("private3", c_void_p)]
 
 
@@ -239,24 +272,33 @@ _SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
 }
 
 
+# Present only in a library built with a compiler.
+_COMPILER_ONLY = frozenset({"wasmtime_component_new", "wasmtime_component_serialize"})
+
+
 class _Lib:
     def __init__(self, path: Path) -> None:
         dll = ctypes.CDLL(str(path))
         for name, (restype, argtypes) in _SIGNATURES.items():
+            if name in _COMPILER_ONLY and not hasattr(dll, name):
+                setattr(self, name, None)  # a runtime-only library: it deserializes only
+                continue
             fn = getattr(dll, name)
             fn.restype = restype
             fn.argtypes = argtypes
             setattr(self, name, fn)
 
 
-_lib: _Lib | None = None
+_libs: dict[Path, _Lib] = {}
 
 
-def lib() -> _Lib:
-    global _lib
-    if _lib is None:
-        _lib = _Lib(library_path())
-    return _lib
+def lib(path: Path | None = None) -> _Lib:
+    """The library at ``path`` (default: wasmtime-py's full library), loaded once."""
+    path = library_path() if path is None else path
+    loaded = _libs.get(path)
+    if loaded is None:
+        loaded = _libs[path] = _Lib(path)
+    return loaded
 
 
 def _error(lib: _Lib, error: int) -> NativeError:
@@ -269,8 +311,8 @@ def _error(lib: _Lib, error: int) -> NativeError:
 
 
 class Engine:
-    def __init__(self) -> None:
-        self.lib = lib()
+    def __init__(self, path: Path | None = None) -> None:
+        self.lib = lib(path)
         self.ptr = self.lib.wasm_engine_new()
 
     def __del__(self) -> None:
@@ -280,13 +322,16 @@ class Engine:
 
 
 class Component:
-    def __init__(self, engine: Engine, ptr: int) -> None:
+    def __init__(self, engine: Engine, ptr: int, serialized: bytes | None = None) -> None:
         self.engine = engine  # the engine outlives its components
         self.ptr = ptr
+        self._serialized = serialized  # the artifact it came from, when compiled elsewhere
 
     @classmethod
     def compile(cls, engine: Engine, wasm: bytes | bytearray) -> Component:
         wasm = bytes(wasm)
+        if engine.lib.wasmtime_component_new is None:
+            raise NativeError("this wasmtime library has no compiler")
         out = _P()
         error = engine.lib.wasmtime_component_new(engine.ptr, wasm, len(wasm), byref(out))
         if error:
@@ -294,8 +339,11 @@ class Component:
         return cls(engine, out.value)
 
     @classmethod
-    def deserialize(cls, engine: Engine, artifact: memoryview) -> Component:
-        """From verified bytes in memory (wasmtime copies them into executable memory)."""
+    def deserialize(
+        cls, engine: Engine, artifact: memoryview, serialized: bytes | None = None
+    ) -> Component:
+        """From verified bytes in memory (wasmtime copies them into executable memory).
+        ``serialized``: those bytes, kept for ``serialize`` (a runtime-only library has none)."""
         buffer = (c_uint8 * len(artifact)).from_buffer(artifact)
         out = _P()
         error = engine.lib.wasmtime_component_deserialize(
@@ -304,9 +352,11 @@ class Component:
         del buffer  # release the export of the memoryview
         if error:
             raise _error(engine.lib, error)
-        return cls(engine, out.value)
+        return cls(engine, out.value, serialized)
 
     def serialize(self) -> bytes:
+        if self._serialized is not None:
+            return self._serialized
         vec = _ByteVec()
         error = self.engine.lib.wasmtime_component_serialize(self.ptr, byref(vec))
         if error:

@@ -81,6 +81,10 @@ def _library_path() -> Path:
 
 
 def _cache_key() -> str:
+    # Keyed by the full library alone, also with a runtime-only library: the artifact is the full
+    # library's output either way, so both backends share one file. A runtime library that
+    # refuses it (another wasmtime version) makes the load compile again and then fail over to
+    # wasmtime-py, which serves the same file.
     stat = _library_path().stat()
     parts = [component_digest(), str(stat.st_size), str(stat.st_mtime_ns), platform.machine()]
     return _cache.blake2b("|".join(parts).encode(), digest_size=16).hexdigest()
@@ -191,21 +195,54 @@ def _shipped_component(
     )
 
 
+class _RuntimeLibraryRefused(Exception):
+    """The runtime-only library would not load or deserialize: the full library serves instead
+    (raised past the cache, so a refusal never recompiles or replaces a good artifact)."""
+
+
 class _NativeBackend:
     name = "native"
 
     def __init__(self, wasm: bytes | str | None) -> None:
         self._native = _native
-        self._engine = _native.Engine()
-        if wasm is None:
-            engine = self._engine
-            self._component = _shipped_component(
-                lambda data: _native.Component.compile(engine, data),
-                lambda artifact: _native.Component.deserialize(engine, artifact),
-                (_native.NativeError,),
+        try:
+            runtime_library = _native.runtime_library_path()
+            if runtime_library is not None:
+                self._engine = _native.Engine(runtime_library)
+                self._component = self._load(wasm, compiler=None)
+                self.library = runtime_library
+                return
+        except (_RuntimeLibraryRefused, _native.NativeUnavailable, OSError, AttributeError):
+            pass  # missing or not loadable here (another libc, a damaged file), another version
+        self._engine = engine = _native.Engine()
+        self._component = self._load(wasm, compiler=engine)
+        self.library = _native.library_path()
+
+    def _load(self, wasm: bytes | str | None, compiler: Any) -> Any:
+        """The component on ``self._engine``; ``compiler`` is that engine when it can compile,
+        None for the runtime-only library (the full library compiles then, on a cache miss only,
+        so a warm start never maps it)."""
+        native, engine = self._native, self._engine
+        if compiler is not None:
+            compile_wasm: Callable[[bytes], Any] = lambda data: native.Component.compile(  # noqa: E731
+                engine, data
             )
+            deserialize = lambda artifact: native.Component.deserialize(engine, artifact)  # noqa: E731
         else:
-            self._component = _native.Component.compile(self._engine, _component_bytes(wasm))
+
+            def compile_wasm(data: bytes) -> Any:
+                compiled = native.Component.compile(native.Engine(), data).serialize()
+                return deserialize(memoryview(bytearray(compiled)), compiled)
+
+            def deserialize(artifact: memoryview, serialized: bytes | None = None) -> Any:
+                try:
+                    return native.Component.deserialize(engine, artifact, serialized)
+                except native.NativeError as refused:
+                    raise _RuntimeLibraryRefused(str(refused)) from refused
+
+        if wasm is None:
+            return _shipped_component(compile_wasm, deserialize, (native.NativeError,))
+        return compile_wasm(_component_bytes(wasm))
 
     def instantiate(self) -> _NativeInstance:
         return _NativeInstance(self._native, self._component)

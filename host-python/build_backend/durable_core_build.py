@@ -54,17 +54,12 @@ class ComponentMissingError(RuntimeError):
 
 def ensure_component() -> Path:
     """Builds the component in a checkout, or checks the one an sdist carries; returns its path."""
-    if BUILD_SCRIPT.is_file():
-        done = subprocess.run(
-            [str(BUILD_SCRIPT)], cwd=BUILD_SCRIPT.parent.parent, capture_output=True, text=True
-        )
-        if done.returncode != 0:
-            raise ComponentMissingError(
-                f"durable-core: {BUILD_SCRIPT} failed (exit {done.returncode}), so no package "
-                f"is built without the WebAssembly component. Its output:\n"
-                f"{done.stdout}{done.stderr}\nRun scripts/setup once (Rust wasm target and jco), "
-                f"then scripts/build-component, then build again."
-            )
+    _run_build_script(
+        BUILD_SCRIPT,
+        "so no package is built without the WebAssembly component",
+        "Run scripts/setup once (Rust wasm target and jco), then scripts/build-component, "
+        "then build again.",
+    )
     if not COMPONENT.is_file() or not DIGEST.is_file():
         raise ComponentMissingError(
             f"durable-core: the WebAssembly component {COMPONENT.name} is missing from "
@@ -84,16 +79,26 @@ def ensure_component() -> Path:
 
 def ensure_runtime_library() -> bool:
     """Builds the runtime-only wasmtime library in a checkout; True if the package has one."""
-    if RUNTIME_SCRIPT.is_file():
-        done = subprocess.run(
-            [str(RUNTIME_SCRIPT)], cwd=RUNTIME_SCRIPT.parent.parent, capture_output=True, text=True
-        )
-        if done.returncode != 0:
-            raise ComponentMissingError(
-                f"durable-core: {RUNTIME_SCRIPT} failed (exit {done.returncode}). Its output:\n"
-                f"{done.stdout}{done.stderr}\nRun scripts/setup once, then build again."
-            )
+    _run_build_script(
+        RUNTIME_SCRIPT,
+        "so no wheel is built without the runtime-only wasmtime library",
+        "Run scripts/setup once, then build again.",
+    )
     return RUNTIME_LIBRARY.is_file()
+
+
+def _run_build_script(script: Path, consequence: str, advice: str) -> None:
+    """Runs a checkout's build script (none outside a checkout); raises if it fails."""
+    if not script.is_file():
+        return
+    done = subprocess.run(
+        [str(script)], cwd=script.parent.parent, capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        raise ComponentMissingError(
+            f"durable-core: {script} failed (exit {done.returncode}), {consequence}. "
+            f"Its output:\n{done.stdout}{done.stderr}\n{advice}"
+        )
 
 
 def _for_this_platform(

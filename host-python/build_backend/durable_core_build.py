@@ -44,7 +44,7 @@ PACKAGE_DIR = Path(__file__).resolve().parent.parent  # host-python/ (or the unp
 COMPONENT = PACKAGE_DIR / "src" / "durable_core" / "durable_core.wasm"
 DIGEST = COMPONENT.with_name("durable_core.wasm.sha256")
 BUILD_SCRIPT = PACKAGE_DIR.parent / "scripts" / "build-component"
-RUNTIME_LIBRARY = COMPONENT.with_name("_wasmtime_runtime.so")
+RUNTIME_LIBRARIES = [COMPONENT.with_name(f"_wasmtime_runtime.{s}") for s in ("so", "dylib")]
 RUNTIME_SCRIPT = PACKAGE_DIR.parent / "scripts" / "build-wasmtime-runtime"
 
 
@@ -84,7 +84,7 @@ def ensure_runtime_library() -> bool:
         "so no wheel is built without the runtime-only wasmtime library",
         "Run scripts/setup once, then build again.",
     )
-    return RUNTIME_LIBRARY.is_file()
+    return any(library.is_file() for library in RUNTIME_LIBRARIES)
 
 
 def _run_build_script(script: Path, consequence: str, advice: str) -> None:

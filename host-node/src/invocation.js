@@ -17,6 +17,7 @@ import { DurableCoreError, wrongType } from './errors.js';
 import { strategyHandle } from './retry.js';
 import { failureReport } from './classify.js';
 import { coreError, describeError } from './step.js';
+import { readAnswer, readOpened } from './answers.js';
 
 const PUMP_LIMIT = 1_000_000; // service calls per pump; a service that never stops answering is a fault
 
@@ -118,7 +119,7 @@ export class Engine {
     const live = core();
     let opened;
     try {
-      opened = JSON.parse(live.root.invocation.open(text));
+      opened = readOpened(live.root.invocation.open(text));
     } catch (cause) {
       throw trapped('invocation#open', cause);
     }
@@ -145,7 +146,7 @@ export class Engine {
     if (!live) throw new DurableCoreError('durable-core restarted after a trap; this invocation is gone', { kind: 'trap' });
     let answer;
     try {
-      answer = JSON.parse(live.invocationCall(this.#handle, request, payload ?? ''));
+      answer = readAnswer(live.invocationCall(this.#handle, request, payload ?? ''));
     } catch (cause) {
       throw trapped('invocation#call', cause);
     }

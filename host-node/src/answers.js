@@ -19,6 +19,12 @@ const FINISH = new RegExp(`^\\{"sync":${SEQ},"held":${SEQ}\\}$`);
 const OPENED = new RegExp(
   `^\\{"handle":${INDEX},"info":\\{"input":${PLAIN_STRING},"replaying":${BOOL},"loading":${BOOL},"stopped":${BOOL}\\}\\}$`,
 );
+const NOTHING_DUE = new RegExp(`^\\{"io":null,"persisted":${INDEX}\\}$`);
+// A checkpoint request: its head and tail are read here; its updates (the bulk) by JSON.parse.
+const CHECKPOINT_HEAD = new RegExp(`^\\{"io":"checkpoint","arn":${PLAIN_STRING},"token":${PLAIN_STRING},"updates":(?=\\[)`);
+const HELD_FROM = '],"held":['; // the updates' closing bracket, then the held payloads
+const HELD_PAIR = new RegExp(`\\[${INDEX},${INDEX}\\](,?)`, 'y');
+const CHECKPOINT_END = new RegExp(`\\],"persisted":${INDEX}\\}`, 'y');
 const SUCCEEDED_HELD = '{"output":{"Status":"SUCCEEDED","Result":null},"result_held":true}';
 
 const seq = (digits) => (digits === 'null' ? null : Number(digits));
@@ -39,12 +45,45 @@ export function readAnswer(text) {
     case 0x73: // {"sync":
       if ((m = FINISH.exec(text)) !== null) return { sync: seq(m[1]), held: seq(m[2]) };
       break;
+    case 0x69: // {"io":
+      if ((m = NOTHING_DUE.exec(text)) !== null) return { io: null, persisted: Number(m[1]) };
+      return readCheckpoint(text) ?? JSON.parse(text);
     case 0x6f: // {"output":
       // A fresh object each time: the output is handed to the caller, who may change it.
       if (text === SUCCEEDED_HELD) return { output: { Status: 'SUCCEEDED', Result: null }, result_held: true };
       break;
   }
   return JSON.parse(text);
+}
+
+/** A checkpoint request as JSON.parse would give it, or undefined if it is not spelled as expected. */
+function readCheckpoint(text) {
+  const head = CHECKPOINT_HEAD.exec(text);
+  if (head === null) return undefined;
+  // Nothing after the updates contains this, so its last occurrence ends them.
+  const updatesEnd = text.lastIndexOf(HELD_FROM);
+  if (updatesEnd < head[0].length) return undefined;
+  const held = [];
+  let at = updatesEnd + HELD_FROM.length;
+  for (let more = text.charCodeAt(at) === 0x5b; more;) {
+    HELD_PAIR.lastIndex = at;
+    const pair = HELD_PAIR.exec(text);
+    if (pair === null) return undefined;
+    held.push([Number(pair[1]), Number(pair[2])]);
+    at = HELD_PAIR.lastIndex;
+    more = pair[3] === ',';
+  }
+  CHECKPOINT_END.lastIndex = at;
+  const end = CHECKPOINT_END.exec(text);
+  if (end === null || CHECKPOINT_END.lastIndex !== text.length) return undefined;
+  return {
+    io: 'checkpoint',
+    arn: head[1],
+    token: head[2],
+    updates: JSON.parse(text.slice(head[0].length, updatesEnd + 1)),
+    held,
+    persisted: Number(end[1]),
+  };
 }
 
 /** What `invocation.open` answers, as JSON.parse would give it. */

@@ -48,7 +48,7 @@ test('every answer of the invocation vectors reads as JSON.parse reads it', asyn
   for (const text of answered) assert.deepEqual(readAnswer(text), JSON.parse(text), text);
 });
 
-test('the first run of a step reads each answer without JSON.parse', () => {
+test('the first run of a step reads each answer without JSON.parse, a checkpoint but for its updates', () => {
   const texts = [
     '{"kind":"execute","op":0,"attempt":1,"sync":null,"replaying":false}',
     '{"kind":"execute","op":12,"attempt":3,"sync":7,"replaying":true}',
@@ -58,6 +58,7 @@ test('the first run of a step reads each answer without JSON.parse', () => {
     '{"sync":null,"held":null}',
     '{"sync":4,"held":3}',
     '{"output":{"Status":"SUCCEEDED","Result":null},"result_held":true}',
+    '{"io":null,"persisted":2}',
   ];
   const { parse } = JSON;
   JSON.parse = () => assert.fail('JSON.parse called');
@@ -68,8 +69,25 @@ test('the first run of a step reads each answer without JSON.parse', () => {
     JSON.parse = parse;
   }
   read.forEach((answer, i) => assert.deepEqual(answer, JSON.parse(texts[i])));
+  // A checkpoint request: JSON.parse reads only its updates.
+  const checkpoint = (updates, held) => `{"io":"checkpoint","arn":"arn:x","token":"t1","updates":${updates},"held":${held},"persisted":3}`;
+  for (const [updates, held] of [['[]', '[]'], ['[{"Id":"a","Payload":null}]', '[[0,4]]'], ['[{"P":"],\\"held\\":["},{"Q":null},{}]', '[[0,4],[1,5],[2,12]]']]) {
+    const text = checkpoint(updates, held);
+    const parsed = [];
+    JSON.parse = (t) => {
+      parsed.push(t);
+      return parse(t);
+    };
+    try {
+      assert.deepEqual(readAnswer(text), parse(text), text);
+    } finally {
+      JSON.parse = parse;
+    }
+    assert.deepEqual(parsed, [updates]);
+  }
   // The output is the caller's to change: never one object twice.
-  assert.notEqual(readAnswer(texts.at(-1)).output, readAnswer(texts.at(-1)).output);
+  const output = '{"output":{"Status":"SUCCEEDED","Result":null},"result_held":true}';
+  assert.notEqual(readAnswer(output).output, readAnswer(output).output);
 });
 
 test('what the shortcut does not read exactly goes to JSON.parse', () => {
@@ -82,6 +100,12 @@ test('what the shortcut does not read exactly goes to JSON.parse', () => {
     '{"sync":1.5,"held":null}',
     '{"output":{"Status":"SUCCEEDED"},"result_held":false}',
     '{"error":{"kind":"invalid","field":"op","value":"7","message":"no such operation"}}',
+    '{"io":"checkpoint","arn":"a\\u0041","token":"t","updates":[],"held":[],"persisted":0}',
+    '{"io":"checkpoint","arn":"a","token":"t","updates":[],"held":[[1,2],],"persisted":0}',
+    '{"io":"checkpoint","arn":"a","token":"t","updates":[],"held":[[1,2]],"persisted":0} ',
+    '{"io":"checkpoint","arn":"a","token":"t","updates":[}],"held":[],"persisted":0}',
+    '{"io":"checkpoint","arn":"a","token":"t","updates":[],"held":[[1,2][3,4]],"persisted":0}',
+    '{"io":"checkpoint","arn":"a","token":"t","updates":[1],"held":[],"persisted":0,"held":[]}',
   ]) {
     let expected;
     try {

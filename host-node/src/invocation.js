@@ -204,33 +204,42 @@ export class Engine {
     throw new DurableCoreError('the service calls never ended', { kind: 'contract' });
   }
 
-  /** Makes the service call `io` and returns the io-done request for its outcome. */
-  async #perform(io) {
-    let body;
+  /**
+   * Makes the service call `io`; resolves to the io-done request for its outcome. Not an async
+   * function, which costs a frame more, but it settles in the same microtask as one would (a
+   * transport's promise is awaited the way `await` takes it), so concurrent branches interleave
+   * as before.
+   */
+  #perform(io) {
+    let call;
     try {
       if (io.io === 'get-state') {
-        body = await this.#transport.getState(io.arn, io.token, io.marker, io.max_items);
+        call = this.#transport.getState(io.arn, io.token, io.marker, io.max_items);
       } else {
         const updates = io.updates;
         for (const [index, seq] of io.held) {
           updates[index].Payload = this.#held.get(seq);
           this.#held.delete(seq);
         }
-        body = await this.#transport.checkpoint(io.arn, io.token, updates);
+        call = this.#transport.checkpoint(io.arn, io.token, updates);
       }
     } catch (error) {
-      if (error instanceof UnreadableResponse) return UNREADABLE;
-      // A transport may describe its own failures (the fields failureReport reads, plus text).
-      const describe = typeof this.#transport.describeFailure === 'function' ? (e) => this.#transport.describeFailure(e) : failureReport;
-      return { call: 'io-done', failure: describe(error) };
+      // Thrown before any promise: settled at once, as an async function's first catch would.
+      try {
+        return Promise.resolve(this.#ioFailed(error));
+      } catch (thrown) {
+        return Promise.reject(thrown);
+      }
     }
-    if (typeof body !== 'object' || body === null) return UNREADABLE;
-    // A body JSON cannot carry (a cycle, a BigInt) is as unreadable as one that is not JSON.
-    try {
-      return `{"call":"io-done","ok":${text(body)}}`;
-    } catch {
-      return UNREADABLE;
-    }
+    return Promise.resolve(call).then(ioDone, (error) => this.#ioFailed(error));
+  }
+
+  /** The io-done request for a service call that threw `error`. */
+  #ioFailed(error) {
+    if (error instanceof UnreadableResponse) return UNREADABLE;
+    // A transport may describe its own failures (the fields failureReport reads, plus text).
+    const describe = typeof this.#transport.describeFailure === 'function' ? (e) => this.#transport.describeFailure(e) : failureReport;
+    return { call: 'io-done', failure: describe(error) };
   }
 
   /** The answer once its `sync` is stored: the answer itself when it has none (no await needed). */
@@ -358,20 +367,58 @@ export class Engine {
     return this.#finish({ outcome: 'stopped' });
   }
 
-  async #finish(request, result) {
+  // Not an async function where nothing is awaited (the common case): the promise it returns
+  // settles in the same microtask as an async function's would.
+  #finish(request, result) {
     // Operations still running finish first (their outcome is checkpointed), as the SDK waits.
-    if (this.#running.size > 0) await Promise.allSettled([...this.#running]);
+    if (this.#running.size > 0) return this.#finishOnceSettled(request, result);
+    try {
+      const sync = this.#finishCall(request, result);
+      return sync == null ? Promise.resolve(this.#output(result)) : this.#outputOnceStored(sync, result);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  async #finishOnceSettled(request, result) {
+    await Promise.allSettled([...this.#running]);
+    const sync = this.#finishCall(request, result);
+    if (sync != null) await this.pump(sync);
+    return this.#output(result);
+  }
+
+  async #outputOnceStored(sync, result) {
+    await this.pump(sync);
+    return this.#output(result);
+  }
+
+  /** Makes the finish call; returns the sequence number to store before the output (or null). */
+  #finishCall(request, result) {
     const done = this.#call(request.outcome === 'return'
       ? `{"call":"finish","now_ms":${text(this.#now())},"outcome":"return"${result === undefined ? '' : ',"payload":true'}}`
       : { call: 'finish', now_ms: this.#now(), ...request }, result);
     if (done.held != null && result !== undefined) this.#held.set(done.held, result);
-    if (done.sync != null) await this.pump(done.sync);
+    return done.sync;
+  }
+
+  #output(result) {
     const out = this.#call(OUTPUT);
     this.close();
     if (out.invocation_error !== undefined) throw new InvocationFailed(out.invocation_error.rule, out.invocation_error.message);
     const output = out.output;
     if (out.result_held) output.Result = result;
     return output;
+  }
+}
+
+/** The io-done request for a service call that answered `body`. */
+function ioDone(body) {
+  if (typeof body !== 'object' || body === null) return UNREADABLE;
+  // A body JSON cannot carry (a cycle, a BigInt) is as unreadable as one that is not JSON.
+  try {
+    return `{"call":"io-done","ok":${text(body)}}`;
+  } catch {
+    return UNREADABLE;
   }
 }
 

@@ -99,7 +99,11 @@ export class Engine {
   #held = new Map();
   #closed = false;
   #inFlight = null;
-  #running = new Set();
+  // The operations not settled yet, in the order they started: a settled one's slot is emptied
+  // (a Set's add and delete cost more than the rest of tracking together), and the list starts
+  // over once none is running.
+  #running = [];
+  #unsettled = 0;
   #idleFlush = true;
   #openInfo;
   #persisted = 0;
@@ -255,8 +259,12 @@ export class Engine {
   }
 
   #track(promise) {
-    this.#running.add(promise);
-    const done = () => this.#running.delete(promise);
+    const slot = this.#running.push(promise) - 1;
+    this.#unsettled += 1;
+    const done = () => {
+      this.#running[slot] = undefined;
+      if (--this.#unsettled === 0) this.#running.length = 0;
+    };
     promise.then(done, done);
     return promise;
   }
@@ -371,7 +379,7 @@ export class Engine {
   // settles in the same microtask as an async function's would.
   #finish(request, result) {
     // Operations still running finish first (their outcome is checkpointed), as the SDK waits.
-    if (this.#running.size > 0) return this.#finishOnceSettled(request, result);
+    if (this.#unsettled > 0) return this.#finishOnceSettled(request, result);
     try {
       const sync = this.#finishCall(request, result);
       return sync == null ? Promise.resolve(this.#output(result)) : this.#outputOnceStored(sync, result);
@@ -381,7 +389,7 @@ export class Engine {
   }
 
   async #finishOnceSettled(request, result) {
-    await Promise.allSettled([...this.#running]);
+    await Promise.allSettled(this.#running.filter((promise) => promise !== undefined));
     const sync = this.#finishCall(request, result);
     if (sync != null) await this.pump(sync);
     return this.#output(result);

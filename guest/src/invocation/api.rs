@@ -43,7 +43,7 @@ use crate::retry::{self, Strategy};
 use crate::step::api::{
     core_error_json, error_json, missing, optional_text, random, semantics, user_error,
 };
-use crate::step::StepOutcome;
+use crate::step::{Semantics, StepOutcome};
 use crate::wire::ErrorObject;
 use std::rc::Rc;
 
@@ -77,6 +77,9 @@ pub fn call_json(
         return io_json(inv, Some(until));
     }
     let mut run = || -> Result<Reply, CoreError> {
+        if let Some(spelled) = spelled(request) {
+            return spelled_call(inv, spelled, payload, lookup);
+        }
         let req = json::parse("request", request)?;
         let name = match req.field("call") {
             Some(Json::String(s)) if s == "next-io" => {
@@ -164,12 +167,7 @@ pub fn call_json(
                     }
                     None => return Err(missing("outcome")),
                 };
-                let (sync, held) = inv.finish(finish, held, now(&req)?)?;
-                let mut w = Writer::new(false);
-                write_seq(&mut w, "{\"sync\":", sync);
-                write_seq(&mut w, ",\"held\":", held);
-                w.raw("}");
-                Ok(Reply::Text(w.finish()))
+                finish_call(inv, finish, held, now(&req)?)
             }
             "output" => output_call(inv).map(Reply::Text),
             "persisted" => Ok(Reply::Text(text(&object(vec![("persisted", number(inv.persisted()))])))),
@@ -193,6 +191,151 @@ pub fn call_json(
         Err(e) => w.value(&core_error_json(e)),
     }
     w.finish()
+}
+
+/// `finish`'s answer: `{"sync", "held"}`.
+fn finish_call(
+    inv: &mut Invocation,
+    finish: Finish,
+    held: Option<&str>,
+    now_ms: f64,
+) -> Result<Reply, CoreError> {
+    let (sync, held) = inv.finish(finish, held, now_ms)?;
+    let mut w = Writer::new(false);
+    write_seq(&mut w, "{\"sync\":", sync);
+    write_seq(&mut w, ",\"held\":", held);
+    w.raw("}");
+    Ok(Reply::Text(w.finish()))
+}
+
+/// A first run's operation calls as the Node host writes them, read without a parse.
+enum Spelled<'r> {
+    Step(Call<'r>, Semantics),
+    /// A step's success; `held`: its payload is the call's second argument.
+    StepDone {
+        op: usize,
+        now_ms: f64,
+        held: bool,
+    },
+    /// The handler returned; `held` as above.
+    FinishReturn {
+        now_ms: f64,
+        held: bool,
+    },
+}
+
+/// `step` (no retry configuration), a step's success and `finish` with a return, spelled
+/// exactly as the Node host writes them (compact, these keys in this order, a name with nothing
+/// escaped, whole numbers as JSON writes them): read without a parse, as `next_io_until` reads
+/// the pump's request. Any other spelling goes through the parser to the same call, with any
+/// rejection it has.
+fn spelled(request: &str) -> Option<Spelled<'_>> {
+    if let Some(rest) = request.strip_prefix(r#"{"call":"step","context":"#) {
+        let (context, rest) = whole(rest, u64::from(u32::MAX))?;
+        let rest = rest.strip_prefix(r#","name":"#)?;
+        let (name, rest) = match rest.strip_prefix("null") {
+            Some(rest) => (None, rest),
+            None => {
+                let (name, rest) = plain_string(rest)?;
+                (Some(name), rest)
+            }
+        };
+        let rest = rest.strip_prefix(r#","semantics":"#)?;
+        let (semantics, rest) =
+            if let Some(rest) = rest.strip_prefix(r#""AT_LEAST_ONCE_PER_RETRY""#) {
+                (Semantics::AtLeastOncePerRetry, rest)
+            } else {
+                let rest = rest.strip_prefix(r#""AT_MOST_ONCE_PER_RETRY""#)?;
+                (Semantics::AtMostOncePerRetry, rest)
+            };
+        let (now_ms, rest) = whole(rest.strip_prefix(r#","now_ms":"#)?, EXACT_WHOLE)?;
+        let call = Call {
+            context: usize::try_from(context).ok()?,
+            name,
+            now_ms: now_ms as f64,
+        };
+        return (rest == "}").then_some(Spelled::Step(call, semantics));
+    }
+    if let Some(rest) = request.strip_prefix(r#"{"call":"step-done","op":"#) {
+        let (op, rest) = whole(rest, u64::from(u32::MAX))?;
+        let (now_ms, rest) = whole(rest.strip_prefix(r#","now_ms":"#)?, EXACT_WHOLE)?;
+        let held = payload_flag(rest.strip_prefix(r#","outcome":{"success":{}}"#)?)?;
+        return Some(Spelled::StepDone {
+            op: usize::try_from(op).ok()?,
+            now_ms: now_ms as f64,
+            held,
+        });
+    }
+    let rest = request.strip_prefix(r#"{"call":"finish","now_ms":"#)?;
+    let (now_ms, rest) = whole(rest, EXACT_WHOLE)?;
+    let held = payload_flag(rest.strip_prefix(r#","outcome":"return""#)?)?;
+    Some(Spelled::FinishReturn {
+        now_ms: now_ms as f64,
+        held,
+    })
+}
+
+/// The largest whole number every integer up to which an f64 holds exactly (2^53 - 1).
+const EXACT_WHOLE: u64 = (1 << 53) - 1;
+
+/// A whole number up to `max` as JSON writes it (no sign, no leading zero), and what follows.
+fn whole(text: &str, max: u64) -> Option<(u64, &str)> {
+    let len = text.bytes().take_while(u8::is_ascii_digit).count();
+    let (digits, rest) = text.split_at_checked(len)?;
+    if len > 16 || (len > 1 && digits.starts_with('0')) {
+        return None;
+    }
+    let n = digits.parse::<u64>().ok()?;
+    (n <= max).then_some((n, rest))
+}
+
+/// A JSON string with nothing escaped (its text is its value), and what follows.
+fn plain_string(text: &str) -> Option<(&str, &str)> {
+    let body = text.strip_prefix('"')?;
+    let end = body.find(['"', '\\'])?;
+    let (value, rest) = body.split_at_checked(end)?;
+    if value.bytes().any(|b| b < 0x20) {
+        return None;
+    }
+    Some((value, rest.strip_prefix('"')?))
+}
+
+/// The end of a call that may carry a payload: whether it does.
+fn payload_flag(rest: &str) -> Option<bool> {
+    match rest {
+        "}" => Some(false),
+        r#","payload":true}"# => Some(true),
+        _ => None,
+    }
+}
+
+/// A call read by `spelled`, made as the parsed spelling makes it.
+fn spelled_call(
+    inv: &mut Invocation,
+    spelled: Spelled<'_>,
+    payload: &str,
+    lookup: &Lookup<'_>,
+) -> Result<Reply, CoreError> {
+    match spelled {
+        Spelled::Step(call, semantics) => {
+            let strategy = StrategyRef::Owned(inv.default_strategy()?);
+            let answer = inv.step(&call, semantics, strategy, None, lookup)?;
+            Ok(Reply::Answer(answer, Some(inv.replaying(call.context))))
+        }
+        Spelled::StepDone { op, now_ms, held } => {
+            let outcome = StepOutcome::Success {
+                payload: held.then_some(payload),
+            };
+            let answer = inv.step_done(op, &outcome, now_ms, None, lookup)?;
+            Ok(Reply::Answer(answer, None))
+        }
+        Spelled::FinishReturn { now_ms, held } => finish_call(
+            inv,
+            Finish::Return { result: None },
+            held.then_some(payload),
+            now_ms,
+        ),
+    }
 }
 
 /// What a call answers.
@@ -669,6 +812,130 @@ mod tests {
                 answers(&before, &fast),
                 answers(&before, &parsed),
                 "until {n:?}"
+            );
+        }
+        // A first run, each call spelled as the Node host writes it or with a space after it.
+        let run = |step: &str, done: &str, finish: &str| {
+            let calls = [
+                (step.to_string(), ""),
+                (done.to_string(), "\"v\""),
+                (r#"{"call":"next-io"}"#.to_string(), ""),
+                (
+                    r#"{"call":"io-done","ok":{"CheckpointToken":"t1"}}"#.to_string(),
+                    "",
+                ),
+                (finish.to_string(), "\"r\""),
+            ];
+            let spaced = calls
+                .clone()
+                .map(|(request, payload)| (format!("{request} "), payload));
+            let answers = |calls: &[(String, &str)]| {
+                let calls: Vec<(&str, &str)> =
+                    calls.iter().map(|(r, p)| (r.as_str(), *p)).collect();
+                answers(&calls, r#"{"call":"output"}"#)
+            };
+            let (fast, parsed) = (answers(&calls), answers(&spaced));
+            assert_eq!(fast, parsed, "{calls:?}");
+            fast
+        };
+        let step = |context: &str, name: &str, semantics: &str, now: &str| {
+            format!(
+                r#"{{"call":"step","context":{context},"name":{name},"semantics":"{semantics}","now_ms":{now}}}"#
+            )
+        };
+        let done = |op: &str, now: &str, end: &str| {
+            format!(
+                r#"{{"call":"step-done","op":{op},"now_ms":{now},"outcome":{{"success":{{}}}}{end}}}"#
+            )
+        };
+        let finish = |now: &str, end: &str| {
+            format!(r#"{{"call":"finish","now_ms":{now},"outcome":"return"{end}}}"#)
+        };
+        let (least, most, now, held) = (
+            "AT_LEAST_ONCE_PER_RETRY",
+            "AT_MOST_ONCE_PER_RETRY",
+            "1700000000000",
+            r#","payload":true"#,
+        );
+        let first = run(
+            &step("0", r#""s""#, least, now),
+            &done("0", now, held),
+            &finish(now, held),
+        );
+        assert!(first.iter().all(|a| !a.contains("error")), "{first:?}");
+        for name in [
+            r#""s""#,
+            r#""""#,
+            "null",
+            r#""é😀""#,
+            r#""a\"b""#,
+            r#""a\u0041""#,
+            "\"a\u{1}\"",
+            "1",
+            r#""s"#,
+        ] {
+            run(
+                &step("0", name, least, now),
+                &done("0", now, held),
+                &finish(now, held),
+            );
+        }
+        for semantics in [least, most, "AT_LEAST_ONCE", ""] {
+            run(
+                &step("0", r#""s""#, semantics, now),
+                &done("0", now, held),
+                &finish(now, held),
+            );
+        }
+        for n in [
+            "0",
+            "1",
+            "01",
+            "4294967295",
+            "4294967296",
+            "-0",
+            "0.0",
+            "1e0",
+            "",
+        ] {
+            run(
+                &step(n, r#""s""#, least, now),
+                &done(n, now, held),
+                &finish(now, held),
+            );
+        }
+        for n in [
+            "0",
+            "1",
+            "86400000",
+            "9007199254740991",
+            "9007199254740992",
+            "99999999999999999999",
+            "01",
+            "1.5",
+            "-1",
+            "1e12",
+            "",
+            "null",
+        ] {
+            run(
+                &step("0", r#""s""#, least, n),
+                &done("0", n, held),
+                &finish(n, held),
+            );
+        }
+        for end in [
+            "",
+            held,
+            r#","payload":false"#,
+            r#","payload":true,"payload":false"#,
+            ",",
+            r#", "payload":true"#,
+        ] {
+            run(
+                &step("0", r#""s""#, least, now),
+                &done("0", now, end),
+                &finish(now, end),
             );
         }
         for (fast, parsed) in [

@@ -76,14 +76,15 @@ function readCheckpoint(text) {
   CHECKPOINT_END.lastIndex = at;
   const end = CHECKPOINT_END.exec(text);
   if (end === null || CHECKPOINT_END.lastIndex !== text.length) return undefined;
-  return {
-    io: 'checkpoint',
-    arn: head[1],
-    token: head[2],
-    updates: JSON.parse(text.slice(head[0].length, updatesEnd + 1)),
-    held,
-    persisted: Number(end[1]),
-  };
+  // One JSON value, or the slice holds more than the updates (a repeated key, say): then the
+  // whole text is JSON.parse's to read, or to reject.
+  let updates;
+  try {
+    updates = JSON.parse(text.slice(head[0].length, updatesEnd + 1));
+  } catch {
+    return undefined;
+  }
+  return { io: 'checkpoint', arn: head[1], token: head[2], updates, held, persisted: Number(end[1]) };
 }
 
 /** What `invocation.open` answers, as JSON.parse would give it. */

@@ -946,5 +946,74 @@ mod tests {
             assert_eq!(answers(&before, fast), answers(&before, parsed), "{fast}");
             assert_eq!(answers(&[], fast), answers(&[], parsed), "{fast}");
         }
+        // A differential fuzz with a fixed seed: each spelled call with one to three random
+        // insertions, deletions or replacements of JSON-significant tokens (on char boundaries).
+        let tokens = [
+            "\"",
+            "\\",
+            ",",
+            ":",
+            "{",
+            "}",
+            "0",
+            "1",
+            "9",
+            "-",
+            "e",
+            ".",
+            " ",
+            "\u{1}",
+            "é",
+            "null",
+            "true",
+            r#""name""#,
+            r#""success""#,
+        ];
+        let mut state: u32 = 0x2545_f491;
+        let mut random = |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            state as usize % n
+        };
+        let seeds = [
+            step("0", r#""s""#, least, now),
+            done("0", now, held),
+            finish(now, held),
+        ];
+        let mut taken = 0;
+        for _ in 0..10_000 {
+            let which = random(3);
+            let mut text = seeds[which].clone();
+            for _ in 0..1 + random(3) {
+                let boundaries: Vec<usize> = (0..=text.len())
+                    .filter(|&i| text.is_char_boundary(i))
+                    .collect();
+                let at = boundaries[random(boundaries.len())];
+                let token = tokens[random(tokens.len())];
+                let tail = &text[at..];
+                let skip = tail
+                    .chars()
+                    .take(1 + random(3))
+                    .map(char::len_utf8)
+                    .sum::<usize>();
+                text = match random(3) {
+                    0 => format!("{}{token}{}", &text[..at], tail),
+                    1 => format!("{}{}", &text[..at], &tail[skip..]),
+                    _ => {
+                        let one = tail.chars().next().map_or(0, char::len_utf8);
+                        format!("{}{token}{}", &text[..at], &tail[one..])
+                    }
+                };
+            }
+            // A text the fast path declines goes to the parser as is: nothing to compare.
+            if spelled(&text).is_some() {
+                taken += 1;
+                let mut calls = seeds.clone();
+                calls[which] = text;
+                run(&calls[0], &calls[1], &calls[2]);
+            }
+        }
+        assert!(taken > 150, "only {taken} mutated calls took the fast path");
     }
 }

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 import wasmtime
+from conftest import move_to_wasmtime_py
 from wasmtime import component as wc
 
 import durable_core
@@ -86,7 +87,7 @@ def test_cache_can_be_turned_off(monkeypatch, tmp_path):
     assert os.environ["DURABLE_CORE_CACHE_DIR"] == "off"
 
 
-def test_the_fast_path_starts_native_and_moves_to_wasmtime_py_for_typed_parameters(
+def test_the_fast_path_lowers_known_typed_parameters_and_moves_to_wasmtime_py_for_others(
     monkeypatch,
 ):
     monkeypatch.setenv("DURABLE_CORE_CALL_PATH", "fast")
@@ -99,11 +100,17 @@ def test_the_fast_path_starts_native_and_moves_to_wasmtime_py_for_typed_paramete
     )
     assert runtime.call("classify#rules")[1].rule == "stale-checkpoint-token"
     before = runtime.generation
+    # Registering a strategy, resolving it and deciding: signatures in _signatures, lowered
+    # natively on the same instance.
     strategy = durable_core.retry.Strategy(
         durable_core.retry.exponential(jitter="NONE"), profile="python"
     )
     assert strategy.decide(2, message="x").delay_seconds == 10
-    assert runtime.backend == "wasmtime-py"
+    assert strategy.effective.max_attempts == 3
+    assert runtime.backend == "native" and runtime.generation == before
+    # A typed call with parameters and no signature here moves to wasmtime-py, for good.
+    move_to_wasmtime_py(runtime)
+    assert strategy.decide(2, message="x").delay_seconds == 10  # registered again there
     assert runtime.generation == before + 1
     assert runtime.call_path == "fast"
     assert durable_core.classify_api_error(400, *stale, profile="python").rule == (
@@ -137,9 +144,8 @@ def test_flat_calls_read_their_string_arguments_and_keep_none(backend, monkeypat
 
     monkeypatch.setenv("DURABLE_CORE_CALL_PATH", "fast")
     rt = Runtime()
-    if backend == "wasmtime-py":  # a typed call with parameters moves the runtime there
-        monkeypatch.setattr("durable_core._runtime._runtime", rt)
-        durable_core.retry.Strategy(durable_core.retry.exponential(), profile="python").decide(2)
+    if backend == "wasmtime-py":
+        move_to_wasmtime_py(rt)
         assert rt.call_path == "fast"
     assert rt.backend == backend
     signature = ("u32", "u32", "string", "string")

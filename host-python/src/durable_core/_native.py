@@ -4,10 +4,10 @@ Importing wasmtime-py costs about 25 ms of a cold start (its bindings for the wh
 dataclasses for every type); classifying an error needs a handful of C functions. This module
 declares just those, against wasmtime's C library (its layouts are the C API of the pinned
 wasmtime, checked by the installed wasmtime-py distribution's version), and offers: compile /
-serialize / deserialize, instantiate, flat calls (u32, u64, f64, string), and typed calls without
-parameters (their results decoded like wasmtime-py does: records as objects with one attribute per
-field, enums as str). A typed call with parameters needs wasmtime-py's type machinery;
-``_runtime`` switches to it on the first such call.
+serialize / deserialize, instantiate, flat calls (u32, u64, f64, string), and typed calls (their
+arguments lowered by the signatures in ``_signatures``; results decoded like wasmtime-py does:
+records as objects with one attribute per field, enums as str). A typed call with parameters and
+no signature there needs wasmtime-py's type machinery; ``_runtime`` switches to it then.
 
 Two libraries of the same wasmtime version serve it:
 - the full one wasmtime-py ships (31 MB, with the cranelift compiler), which compiles;
@@ -430,6 +430,87 @@ def _decode(val: _Val) -> Any:
     raise NativeError(f"durable-core returned a value of kind {kind} this host does not read")
 
 
+_UNSIGNED = {"u16": (_U16, 0xFFFF), "u32": (_U32, 0xFFFF_FFFF), "u64": (_U64, 2**64 - 1)}
+
+
+def _lower(slot: _Val, ty: Any, value: Any, keep: list[Any], path: str) -> None:
+    """Writes ``value`` as WIT type ``ty`` (see ``_signatures``) into ``slot``. ``keep`` holds what
+    the slot points into until the call returns; ``wasmtime_component_func_call`` copies its
+    arguments and never frees them."""
+    if isinstance(ty, str):
+        if ty == "string":
+            if type(value) is not str:
+                raise TypeError(f"{path} must be str, not {type(value).__name__}")
+            slot.kind = _STRING
+            _point(slot.of.string, value, keep)
+        elif ty in _UNSIGNED:
+            kind, bound = _UNSIGNED[ty]
+            if type(value) is not int or not 0 <= value <= bound:
+                raise TypeError(f"{path} must be an int in 0..{bound}, not {value!r}")
+            slot.kind = kind
+            setattr(slot.of, ty, value)
+        elif ty == "f64":
+            if type(value) not in (int, float):
+                raise TypeError(f"{path} must be a number, not {type(value).__name__}")
+            slot.kind = _F64
+            slot.of.f64 = float(value)
+        elif ty == "bool":
+            if type(value) is not bool:
+                raise TypeError(f"{path} must be bool, not {type(value).__name__}")
+            slot.kind = _BOOL
+            slot.of.boolean = value
+        else:
+            raise NativeError(f"{path}: no lowering for WIT type {ty}")
+        return
+    shape = ty[0]
+    if shape == "enum":
+        if value not in ty[1]:
+            raise ValueError(f"{path} must be one of {', '.join(ty[1])}, not {value!r}")
+        slot.kind = _ENUM
+        _point(slot.of.enumeration, value, keep)
+    elif shape == "option":
+        slot.kind = _OPTION
+        if value is None:
+            slot.of.option = None
+        else:
+            inner = _Val()
+            _lower(inner, ty[1], value, keep, path)
+            keep.append(inner)
+            slot.of.option = ctypes.pointer(inner)
+    elif shape == "list":
+        if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)):
+            raise TypeError(f"{path} must be a list, not {type(value).__name__}")
+        items = (_Val * len(value))()
+        keep.append(items)
+        for i, item in enumerate(value):
+            _lower(items[i], ty[1], item, keep, f"{path}[{i}]")
+        slot.kind = _LIST
+        slot.of.list.size = len(value)
+        slot.of.list.data = ctypes.cast(items, POINTER(_Val))
+    elif shape == "record":
+        fields = ty[1]
+        entries = (_RecordEntry * len(fields))()
+        keep.append(entries)
+        for entry, (name, field_type) in zip(entries, fields, strict=True):
+            if not hasattr(value, name):
+                raise TypeError(f"{path} has no field {name!r}")
+            _point(entry.name, name, keep)
+            _lower(entry.val, field_type, getattr(value, name), keep, f"{path}.{name}")
+        slot.kind = _RECORD
+        slot.of.record.size = len(fields)
+        slot.of.record.data = ctypes.cast(entries, POINTER(_RecordEntry))
+    else:
+        raise NativeError(f"{path}: no lowering for WIT type {shape}")
+
+
+def _point(vec: _ByteVec, text: str, keep: list[Any]) -> None:
+    data = text.encode()  # a lone surrogate raises here, before any call
+    buffer = (c_uint8 * len(data)).from_buffer_copy(data)
+    keep.append(buffer)
+    vec.size = len(data)
+    vec.data = ctypes.cast(buffer, POINTER(c_uint8))
+
+
 class Instance:
     """One store and one instance of the component."""
 
@@ -502,6 +583,33 @@ class Instance:
         )
         if error:
             raise _error(self.lib, error)
+        try:
+            return _decode(out)
+        finally:
+            self.lib.wasmtime_component_val_delete(byref(out))
+
+    def call_typed(
+        self, interface: str, function: str, signature: tuple[Any, Any], args: Sequence[Any]
+    ) -> Any:
+        """A typed function with parameters, lowered by ``signature`` (see ``_signatures``)."""
+        params, result = signature
+        if len(args) != len(params):
+            raise TypeError(f"{interface}#{function} takes {len(params)} arguments")
+        func = self.func(interface, function)
+        argv = (_Val * len(params))()
+        keep: list[Any] = []
+        for i, (ty, value) in enumerate(zip(params, args, strict=True)):
+            _lower(argv[i], ty, value, keep, f"{function} argument {i}")
+        out = _Val()
+        results = 0 if result is None else 1
+        error = self.lib.wasmtime_component_func_call(
+            byref(func), self.context, argv, len(params), byref(out) if results else None, results
+        )
+        del keep  # the arguments were copied into the call
+        if error:
+            raise _error(self.lib, error)
+        if not results:
+            return None
         try:
             return _decode(out)
         finally:

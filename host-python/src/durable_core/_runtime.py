@@ -6,12 +6,13 @@ store is not thread-safe. The compiled component is cached on disk (``_cache``: 
 for byte before use), so a cold start deserializes instead of compiling.
 
 Two backends load the same component with the same wasmtime library:
-- native (``_native``): ctypes over the C library alone. Cold starts that only classify never
-  import wasmtime-py's Python modules (about 25 ms). It runs flat calls and typed calls without
-  parameters.
-- wasmtime-py: everything else. The first typed call with parameters (registering a retry
-  strategy, an operation id) switches the runtime to it; that is a new instance, like after a
-  trap, so ``generation`` changes and instance-bound state is registered again.
+- native (``_native``): ctypes over the C library alone, so a process never imports
+  wasmtime-py's Python modules (about 25 ms). It runs flat calls, typed calls without
+  parameters, and the typed calls with parameters whose signatures ``_signatures`` lists
+  (registering a retry strategy, an operation id, a text status: all the host makes).
+- wasmtime-py: where the C library cannot be used, and for a typed call with parameters that
+  has no signature there. Such a call switches the runtime to it; that is a new instance, like
+  after a trap, so ``generation`` changes and instance-bound state is registered again.
 ``DURABLE_CORE_CALL_PATH=portable`` uses wasmtime-py's public ``Func.__call__`` for every call;
 ``fast`` (the default) uses the native backend, then wasmtime-py with the lean ctypes caller.
 """
@@ -82,9 +83,9 @@ def _library_path() -> Path:
 
 def _cache_key() -> str:
     # Keyed by the full library alone, also with a runtime-only library: the artifact is the full
-    # library's output either way, so both backends share one file. A runtime library that
-    # refuses it (another wasmtime version) makes the load compile again and then fail over to
-    # wasmtime-py, which serves the same file.
+    # library's output either way, so both libraries share one file. A runtime library that
+    # refuses it (another wasmtime version) hands over to the full library, which serves the
+    # same file.
     stat = _library_path().stat()
     parts = [component_digest(), str(stat.st_size), str(stat.st_mtime_ns), platform.machine()]
     return _cache.blake2b("|".join(parts).encode(), digest_size=16).hexdigest()
@@ -145,8 +146,9 @@ class Runtime:
     def call(self, name: str, *args: Any) -> Any:
         """Call ``interface#function`` through the public (typed) path."""
         with self._lock:
-            if args and isinstance(self._backend, _NativeBackend):
-                # Typed parameters need wasmtime-py's type machinery: move to it for good.
+            if args and isinstance(self._backend, _NativeBackend) and not _lowered(name):
+                # Typed parameters without a signature here need wasmtime-py's type machinery:
+                # move to it for good.
                 self._backend = _PyBackend(self._wasm, self._fast_path)
                 self._instance = None
             instance = self._ensure()
@@ -175,6 +177,13 @@ class Runtime:
             self._instance = self._backend.instantiate()  # type: ignore[union-attr]
             self.instances_created += 1
         return self._instance
+
+
+def _lowered(name: str) -> bool:
+    """Whether the native backend lowers ``name``'s parameters itself (``_signatures``)."""
+    from ._signatures import SIGNATURES
+
+    return name in SIGNATURES
 
 
 def _shipped_component(
@@ -256,8 +265,13 @@ class _NativeInstance:
         self.errors = (native.NativeError,)
         self._flat: dict[str, Callable[..., Any]] = {}
 
-    def call(self, name: str) -> Any:
+    def call(self, name: str, *args: Any) -> Any:
         interface, _, function = name.partition("#")
+        if args:
+            from ._signatures import SIGNATURES
+
+            signature = SIGNATURES[name]
+            return self._instance.call_typed(_interface(interface), function, signature, args)
         return self._instance.call_no_args(_interface(interface), function)
 
     def flat(self, name: str, params: tuple[str, ...], result: str) -> Callable[..., Any]:

@@ -166,9 +166,8 @@ def _status(status: object) -> tuple[int, str | None]:
 def _classify_named(
     options: int, status_text: str, code: str | None, message: str | None, profile: object
 ) -> Classification:
-    """The typed path, for a status only text can carry (it loads wasmtime-py's typed layer,
-    which the packed fast path never needs)."""
-    from wasmtime.component import Record
+    """The typed path, for a status only text can carry."""
+    from ._native import Record
 
     failure = Record()
     failure.api = "get-state" if options & 1 else "checkpoint"

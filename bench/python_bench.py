@@ -98,7 +98,7 @@ print(use.ru_utime + use.ru_stime, peak, wall, part)
 """
 
 
-def cold_starts(env: dict[str, str], pairs: int = 11) -> dict[str, float]:
+def cold_starts(env: dict[str, str], pairs: int = 21) -> dict[str, float]:
     """The SDK's import alone, with durable_core (on the runtime-only wasmtime library, the
     default), and with durable_core on wasmtime-py's full library, interleaved so all three see
     the same noise."""

@@ -64,6 +64,30 @@ def assert_verifies(artifact: Path, wasm: Path | None = None) -> None:
     assert _cache.read_verified(artifact, key, wasm or _runtime.component_path()) is not None
 
 
+def test_a_reinstalled_component_is_hashed_once_then_recognized_by_its_identity(tmp_path: Path):
+    root = tmp_path / "site"
+    shutil.copytree(PACKAGE, root / "durable_core", ignore=shutil.ignore_patterns("__pycache__"))
+    wasm = root / "durable_core" / "durable_core.wasm"
+    cache = tmp_path / "cache"
+    assert run_child(cache, root) == RIGHT
+    artifact = only_artifact(cache)
+    key = artifact.stem.encode()
+    assert _cache.read_verified(artifact, key, wasm)[1] is None  # the file it was compiled from
+    # The same content in a new file (a reinstall): trusted after hashing it, then re-stamped.
+    content = wasm.read_bytes()
+    wasm.unlink()
+    wasm.write_bytes(content)
+    sha = _cache.read_verified(artifact, key, wasm)[1]
+    assert sha is not None and len(sha) == 32
+    before = artifact.stat().st_ino
+    assert run_child(cache, root) == RIGHT
+    assert only_artifact(cache).stat().st_ino != before  # rewritten atomically
+    assert _cache.read_verified(artifact, key, wasm)[1] is None
+    # Changed content is never re-stamped: compiled again instead.
+    wasm.write_bytes(content + b"\0")
+    assert _cache.read_verified(artifact, key, wasm) is None
+
+
 def elf_section(image: bytes, offset: int, name: bytes) -> tuple[int, int]:
     """(file offset, size) of the named section of the ELF image at ``offset``."""
     shoff = struct.unpack_from("<Q", image, offset + 0x28)[0]

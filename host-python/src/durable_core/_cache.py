@@ -56,8 +56,11 @@ def _sha256(data: bytes) -> bytes:
     return hashlib.sha256(data).digest()
 
 
-def read_verified(path: Path, key: bytes, wasm: Path) -> memoryview | None:
-    """The artifact in ``path`` if it verifies against ``key`` and ``wasm``; else None."""
+def read_verified(path: Path, key: bytes, wasm: Path) -> tuple[memoryview, bytes | None] | None:
+    """The artifact in ``path`` if it verifies against ``key`` and ``wasm``; else None. With it,
+    None when ``wasm`` is the very file it was compiled from, else the sha256 they share (another
+    file with the same content, such as after a reinstall: that costs a hash of the component at
+    every start until the file is re-stamped)."""
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
     except OSError:
@@ -95,15 +98,16 @@ def read_verified(path: Path, key: bytes, wasm: Path) -> memoryview | None:
         current = os.stat(wasm)
     except OSError:
         return None
-    if _identity(current) != tuple(identity):
-        # A different file (reinstalled, copied, or swapped beside a stale .sha256): trust it
-        # only if its content is the one compiled.
-        try:
-            if _sha256(wasm.read_bytes()) != component_sha:
-                return None
-        except OSError:
+    if _identity(current) == tuple(identity):
+        return artifact, None
+    # A different file (reinstalled, copied, or swapped beside a stale .sha256): trust it only
+    # if its content is the one compiled.
+    try:
+        if _sha256(wasm.read_bytes()) != component_sha:
             return None
-    return artifact
+    except OSError:
+        return None
+    return artifact, component_sha
 
 
 def write_atomic(
@@ -131,6 +135,21 @@ def write_atomic(
         except OSError:
             pass
         raise
+
+
+def _restamp(
+    path: Path, key: bytes, wasm: Path, artifact: memoryview, compiled_from: bytes
+) -> None:
+    """Rewrites ``path`` with ``wasm``'s current identity, if its content is still the one the
+    verified artifact was compiled from (checked again: it may have changed since)."""
+    try:
+        wasm_stat = os.stat(wasm)
+        wasm_bytes = wasm.read_bytes()
+        if _identity(os.stat(wasm)) != _identity(wasm_stat) or _sha256(wasm_bytes) != compiled_from:
+            return  # changing under us: leave it to a later start
+        write_atomic(path, key, wasm_bytes, wasm_stat, bytes(artifact))
+    except OSError:
+        pass  # a read-only cache costs the hash at each start, not correctness
 
 
 def _remove_stale_temporaries(directory: Path) -> None:
@@ -161,12 +180,19 @@ def load(
     """The compiled component: from a verified cache file, else compiled (and cached)."""
     if cache is not None:
         path = cache / f"{key}.cwasm"
-        artifact = read_verified(path, key.encode(), wasm)
-        if artifact is not None:
+        verified = read_verified(path, key.encode(), wasm)
+        if verified is not None:
+            artifact, shared_sha = verified
             try:
-                return deserialize(artifact)
+                component = deserialize(artifact)
             except errors:
                 pass  # verified, yet refused (a wasmtime whose build the key did not catch)
+            else:
+                if (
+                    shared_sha is not None
+                ):  # record this file's identity: later starts skip the hash
+                    _restamp(path, key.encode(), wasm, artifact, shared_sha)
+                return component
     wasm_stat = os.stat(wasm)
     wasm_bytes = wasm.read_bytes()
     component = compile_wasm(wasm_bytes)

@@ -8,15 +8,18 @@ component) it checks the files. Either way it never produces a package without t
 `scripts/build-component` instead.
 
 In a checkout it also builds the runtime-only wasmtime library (`scripts/build-wasmtime-runtime`,
-installed as `src/durable_core/_wasmtime_runtime.so`). A wheel that carries it is tagged for this
-platform (`py3-none-<platform>`); without it (a build from the sdist, which carries no binary) the
-wheel is pure and warm starts use wasmtime-py's full library.
+installed as `src/durable_core/_wasmtime_runtime.so`). A wheel that carries it also carries the
+component precompiled for this platform (`durable_core.cwasm`) and is tagged for it
+(`py3-none-<platform>`); without it (a build from the sdist, which carries no binary) the wheel is
+pure and warm starts use wasmtime-py's full library.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import subprocess
+import sys
 import sysconfig
 from pathlib import Path
 
@@ -46,6 +49,7 @@ DIGEST = COMPONENT.with_name("durable_core.wasm.sha256")
 BUILD_SCRIPT = PACKAGE_DIR.parent / "scripts" / "build-component"
 RUNTIME_LIBRARIES = [COMPONENT.with_name(f"_wasmtime_runtime.{s}") for s in ("so", "dylib")]
 RUNTIME_SCRIPT = PACKAGE_DIR.parent / "scripts" / "build-wasmtime-runtime"
+PRECOMPILED = COMPONENT.with_name("durable_core.cwasm")
 
 
 class ComponentMissingError(RuntimeError):
@@ -87,6 +91,26 @@ def ensure_runtime_library() -> bool:
     return any(library.is_file() for library in RUNTIME_LIBRARIES)
 
 
+def precompile() -> None:
+    """Writes the component precompiled for this platform (durable_core._runtime's
+    write_precompiled, on the build environment's wasmtime), so that a first start with an
+    empty cache, as every new Lambda environment has, deserializes instead of compiling."""
+    done = subprocess.run(
+        [sys.executable, "-c", "from durable_core._runtime import write_precompiled as w; w()"],
+        cwd=PACKAGE_DIR,
+        env={**os.environ, "PYTHONPATH": str(PACKAGE_DIR / "src")},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise ComponentMissingError(
+            f"durable-core: precompiling the component failed (exit {done.returncode}); the "
+            f"build environment needs wasmtime (a build requirement). Its output:\n"
+            f"{done.stdout}{done.stderr}"
+        )
+
+
 def _run_build_script(script: Path, consequence: str, advice: str) -> None:
     """Runs a checkout's build script (none outside a checkout); raises if it fails."""
     if not script.is_file():
@@ -120,9 +144,22 @@ def build_wheel(
     metadata_directory: str | None = None,
 ) -> str:
     ensure_component()
-    if ensure_runtime_library():
-        config_settings = _for_this_platform(config_settings)
-    return _setuptools.build_wheel(wheel_directory, config_settings, metadata_directory)
+    # setuptools copies package data into build/lib and never removes it: a platform file left
+    # there by an earlier build must not reach this one unless src/ has it now.
+    for name in ("_wasmtime_runtime.so", "_wasmtime_runtime.dylib", PRECOMPILED.name):
+        (PACKAGE_DIR / "build" / "lib" / "durable_core" / name).unlink(missing_ok=True)
+    if not ensure_runtime_library():
+        PRECOMPILED.unlink(missing_ok=True)  # platform code has no place in a pure wheel
+        return _setuptools.build_wheel(wheel_directory, config_settings, metadata_directory)
+    # The precompiled component exists for the wheel only: a checkout keeps compiling into its
+    # cache, whatever was built from it.
+    precompile()
+    try:
+        return _setuptools.build_wheel(
+            wheel_directory, _for_this_platform(config_settings), metadata_directory
+        )
+    finally:
+        PRECOMPILED.unlink(missing_ok=True)
 
 
 def build_sdist(

@@ -254,3 +254,80 @@ def test_an_artifact_of_another_user_is_not_used(tmp_path: Path, monkeypatch):
     artifact = only_artifact(cache)
     monkeypatch.setattr(os, "getuid", lambda: os.stat(artifact).st_uid + 1)
     assert _cache.read_verified(artifact, artifact.stem.encode(), _runtime.component_path()) is None
+
+
+COUNTING = r"""
+import json, sys
+from durable_core import _native, classify_api_error
+compiled, compile = [], _native.Component.compile.__func__
+_native.Component.compile = classmethod(lambda cls, e, w: compiled.append(1) or compile(cls, e, w))
+c = classify_api_error(400, "InvalidParameterValueException", "Invalid checkpoint token: x",
+                       profile="python")
+print(json.dumps([c.rule, len(compiled)]))
+"""
+
+
+def count_compiles(cache: Path | str, root: Path) -> tuple[str, int]:
+    env = {**os.environ, "DURABLE_CORE_CACHE_DIR": str(cache), "PYTHONPATH": str(root)}
+    done = subprocess.run(
+        [sys.executable, "-c", COUNTING], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, f"exit {done.returncode}: {done.stderr[-2000:]}"
+    rule, compiled = json.loads(done.stdout)
+    return rule, compiled
+
+
+@pytest.fixture
+def precompiled_site(tmp_path: Path) -> Path:
+    """A copy of the package with the component precompiled beside it, as a platform wheel
+    installs it."""
+    root = tmp_path / "site"
+    shutil.copytree(PACKAGE, root / "durable_core", ignore=shutil.ignore_patterns("__pycache__"))
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    subprocess.run(
+        [sys.executable, "-c", "from durable_core._runtime import write_precompiled as w; w()"],
+        env=env,
+        check=True,
+        timeout=120,
+    )
+    return root
+
+
+def test_a_precompiled_component_spares_a_first_start_the_compile(
+    precompiled_site: Path, tmp_path: Path
+):
+    cache = tmp_path / "cache"
+    assert count_compiles(cache, precompiled_site) == ("stale-checkpoint-token", 0)
+    assert_verifies(only_artifact(cache), precompiled_site / "durable_core" / "durable_core.wasm")
+    # A cache that cannot be written (Lambda's read-only places): every start still deserializes.
+    assert count_compiles("off", precompiled_site) == ("stale-checkpoint-token", 0)
+    assert count_compiles("/proc/durable-core-test", precompiled_site)[1] == 0
+
+
+def test_a_precompiled_component_of_another_user_is_used(precompiled_site: Path, tmp_path: Path):
+    # Installed with the package (by root, say) and as trusted as its code; a cache file of
+    # another user is not (test_an_artifact_of_another_user_is_not_used).
+    artifact = precompiled_site / "durable_core" / "durable_core.cwasm"
+    if os.getuid() != 0:
+        pytest.skip("changing a file's owner needs root")
+    os.chown(artifact, 65534, 65534)
+    assert count_compiles("off", precompiled_site) == ("stale-checkpoint-token", 0)
+
+
+@pytest.mark.parametrize("how", ["byte", "truncated", "other-component"])
+def test_a_damaged_or_stale_precompiled_component_is_compiled_instead(
+    precompiled_site: Path, tmp_path: Path, how: str
+):
+    artifact = precompiled_site / "durable_core" / "durable_core.cwasm"
+    wasm = precompiled_site / "durable_core" / "durable_core.wasm"
+    image = bytearray(artifact.read_bytes())
+    if how == "byte":
+        image[len(image) // 2] ^= 0x40
+        artifact.write_bytes(image)
+    elif how == "truncated":
+        artifact.write_bytes(image[: len(image) // 2])
+    else:  # the component changed after precompiling (a custom section appended)
+        wasm.write_bytes(wasm.read_bytes() + b"\x00\x05\x04note")
+    cache = tmp_path / "cache"
+    assert count_compiles(cache, precompiled_site) == ("stale-checkpoint-token", 1)
+    assert count_compiles(cache, precompiled_site) == ("stale-checkpoint-token", 0)  # cached

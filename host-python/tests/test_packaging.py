@@ -106,9 +106,10 @@ def fresh_venv(where: Path) -> Path:
     return venv / "bin" / "python"
 
 
-def install_and_classify(where: Path, package: Path) -> str:
-    """Installs ``package`` in a fresh venv, classifies there; returns the wasmtime library's
-    file name the calls ran on."""
+def install_and_classify(where: Path, package: Path) -> tuple[str, int]:
+    """Installs ``package`` in a fresh venv, classifies there with an empty cache; returns the
+    wasmtime library's file name the calls ran on and how many times the component was
+    compiled."""
     python = fresh_venv(where)
     installed = run(
         PYTHON, "-m", "pip", "--python", python, "install", "--no-deps", "--no-index",
@@ -117,11 +118,16 @@ def install_and_classify(where: Path, package: Path) -> str:
     assert installed.returncode == 0, installed.stderr
     program = (
         "import durable_core, json\n"
+        "from durable_core import _native\n"
+        "compiled, compile = [], _native.Component.compile.__func__\n"
+        "_native.Component.compile = classmethod("
+        "lambda cls, e, w: compiled.append(1) or compile(cls, e, w))\n"
         "c = durable_core.classify_api_error(400, 'InvalidParameterValueException',"
         " 'Invalid checkpoint token: expired', profile='python')\n"
         "from durable_core import _runtime\n"
         "lib = _runtime.runtime()._backend.library.name\n"
-        "print(json.dumps([durable_core.__file__, c.category.value, c.retryable, c.rule, lib]))\n"
+        "print(json.dumps([durable_core.__file__, c.category.value, c.retryable, c.rule, lib,"
+        " len(compiled)]))\n"
     )
     env = {"PATH": os.environ["PATH"], "DURABLE_CORE_CACHE_DIR": str(where / "cache")}
     done = subprocess.run(
@@ -129,10 +135,10 @@ def install_and_classify(where: Path, package: Path) -> str:
         timeout=120, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    file, category, retryable, rule, library = json.loads(done.stdout)
+    file, category, retryable, rule, library, compiled = json.loads(done.stdout)
     assert Path(file).is_relative_to(where / "venv")
     assert (category, retryable, rule) == ("INVOCATION", True, "stale-checkpoint-token")
-    return library
+    return library, compiled
 
 
 @pytest.fixture(scope="module")
@@ -172,7 +178,8 @@ def test_sdist_carries_the_component_and_the_backend(built: Path) -> None:
         "LICENSE",
         "pyproject.toml",
     } <= names
-    assert "src/durable_core/_wasmtime_runtime.so" not in names  # a platform binary
+    assert "src/durable_core/_wasmtime_runtime.so" not in names  # platform binaries
+    assert "src/durable_core/durable_core.cwasm" not in names
 
 
 def test_built_wheel_installs_and_classifies_outside_the_repository(
@@ -182,7 +189,9 @@ def test_built_wheel_installs_and_classifies_outside_the_repository(
     # run on wasmtime-py's full library.
     (wheel,) = built.glob("durable_core-*.whl")
     assert wheel.name.endswith("-py3-none-any.whl")
-    assert install_and_classify(tmp_path, wheel) == "_libwasmtime.so"
+    with zipfile.ZipFile(wheel) as z:
+        assert "durable_core/durable_core.cwasm" not in z.namelist()
+    assert install_and_classify(tmp_path, wheel) == ("_libwasmtime.so", 1)  # compiled there
 
 
 def test_pip_wheel_in_the_checkout_builds_the_component_in(tmp_path: Path) -> None:
@@ -193,6 +202,9 @@ def test_pip_wheel_in_the_checkout_builds_the_component_in(tmp_path: Path) -> No
     with zipfile.ZipFile(wheel) as z:
         assert z.read("durable_core/durable_core.wasm") == COMPONENT.read_bytes()
         assert z.read("durable_core/_wasmtime_runtime.so") == runtime_library.read_bytes()
+        assert "durable_core/durable_core.cwasm" in z.namelist()
     platform = sysconfig.get_platform().replace("-", "_").replace(".", "_")
     assert wheel.name.endswith(f"-py3-none-{platform}.whl")
-    assert install_and_classify(tmp_path / "install", wheel) == "_wasmtime_runtime.so"
+    # The component precompiled: a first start with an empty cache (every new Lambda
+    # environment) deserializes it instead of compiling.
+    assert install_and_classify(tmp_path / "install", wheel) == ("_wasmtime_runtime.so", 0)

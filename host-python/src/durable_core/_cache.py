@@ -51,16 +51,21 @@ def _digest(key: bytes, covered: bytes | memoryview, artifact: bytes | memoryvie
 
 
 def _sha256(data: bytes) -> bytes:
-    import hashlib
+    try:  # the built-in module: hashlib would import OpenSSL first (about 2.5 ms)
+        from _sha256 import sha256  # type: ignore[import-not-found]
+    except ImportError:  # pragma: no cover - CPython 3.12+ names it _sha2
+        from hashlib import sha256
+    return sha256(data).digest()
 
-    return hashlib.sha256(data).digest()
 
-
-def read_verified(path: Path, key: bytes, wasm: Path) -> tuple[memoryview, bytes | None] | None:
+def read_verified(
+    path: Path, key: bytes, wasm: Path, *, any_owner: bool = False
+) -> tuple[memoryview, bytes | None] | None:
     """The artifact in ``path`` if it verifies against ``key`` and ``wasm``; else None. With it,
     None when ``wasm`` is the very file it was compiled from, else the sha256 they share (another
     file with the same content, such as after a reinstall: that costs a hash of the component at
-    every start until the file is re-stamped)."""
+    every start until the file is re-stamped). ``any_owner``: for a file installed with the
+    package (as trusted as its code, whoever installed it), not one in a cache directory."""
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
     except OSError:
@@ -68,7 +73,7 @@ def read_verified(path: Path, key: bytes, wasm: Path) -> tuple[memoryview, bytes
     try:
         st = os.fstat(fd)
         # Only a regular file this user wrote: another user could plant code to run.
-        if not stat.S_ISREG(st.st_mode) or st.st_uid != os.getuid():
+        if not stat.S_ISREG(st.st_mode) or (st.st_uid != os.getuid() and not any_owner):
             return None
         if st.st_size <= _HEADER.size:
             return None
@@ -137,16 +142,19 @@ def write_atomic(
         raise
 
 
-def _restamp(
-    path: Path, key: bytes, wasm: Path, artifact: memoryview, compiled_from: bytes
+def _store_verified(
+    path: Path, key: bytes, wasm: Path, artifact: memoryview, compiled_from: bytes | None
 ) -> None:
-    """Rewrites ``path`` with ``wasm``'s current identity, if its content is still the one the
-    verified artifact was compiled from (checked again: it may have changed since)."""
+    """Writes a verified artifact to ``path`` stamped with ``wasm``'s current identity, if
+    ``wasm`` still holds what it was compiled from (``compiled_from``: that sha256; None when
+    it was verified as the very file). Lets later starts skip hashing the component."""
     try:
         wasm_stat = os.stat(wasm)
         wasm_bytes = wasm.read_bytes()
-        if _identity(os.stat(wasm)) != _identity(wasm_stat) or _sha256(wasm_bytes) != compiled_from:
+        if _identity(os.stat(wasm)) != _identity(wasm_stat):
             return  # changing under us: leave it to a later start
+        if compiled_from is not None and _sha256(wasm_bytes) != compiled_from:
+            return
         write_atomic(path, key, wasm_bytes, wasm_stat, bytes(artifact))
     except OSError:
         pass  # a read-only cache costs the hash at each start, not correctness
@@ -176,10 +184,13 @@ def load(
     serialize: Callable[[Any], bytes],
     deserialize: Callable[[memoryview], Any],
     errors: tuple[type[BaseException], ...],
+    precompiled: tuple[Path, bytes] | None = None,
 ) -> Any:
-    """The compiled component: from a verified cache file, else compiled (and cached)."""
-    if cache is not None:
-        path = cache / f"{key}.cwasm"
+    """The compiled component: from a verified cache file, else from the verified artifact the
+    package ships (``precompiled``: its path and key; then copied into the cache), else compiled
+    (and cached)."""
+    path = cache / f"{key}.cwasm" if cache is not None else None
+    if path is not None:
         verified = read_verified(path, key.encode(), wasm)
         if verified is not None:
             artifact, shared_sha = verified
@@ -188,15 +199,27 @@ def load(
             except errors:
                 pass  # verified, yet refused (a wasmtime whose build the key did not catch)
             else:
-                if (
-                    shared_sha is not None
-                ):  # record this file's identity: later starts skip the hash
-                    _restamp(path, key.encode(), wasm, artifact, shared_sha)
+                # Another file with the compiled content: record its identity, so later starts
+                # skip the hash.
+                if shared_sha is not None:
+                    _store_verified(path, key.encode(), wasm, artifact, shared_sha)
+                return component
+    if precompiled is not None:
+        verified = read_verified(*precompiled, wasm, any_owner=True)
+        if verified is not None:
+            artifact, compiled_from = verified
+            try:
+                component = deserialize(artifact)
+            except errors:
+                pass  # built for another CPU or wasmtime: compile here instead
+            else:
+                if path is not None:
+                    _store_verified(path, key.encode(), wasm, artifact, compiled_from)
                 return component
     wasm_stat = os.stat(wasm)
     wasm_bytes = wasm.read_bytes()
     component = compile_wasm(wasm_bytes)
-    if cache is not None:
+    if path is not None:
         try:
             write_atomic(path, key.encode(), wasm_bytes, wasm_stat, serialize(component))
         except OSError:

@@ -191,7 +191,8 @@ def _shipped_component(
     deserialize: Callable[[memoryview], Any],
     errors: tuple[type[BaseException], ...],
 ) -> Any:
-    """The shipped component, through the verified compiled-component cache (``_cache``)."""
+    """The shipped component, through the verified compiled-component cache (``_cache``), else
+    the artifact a platform wheel ships precompiled, else compiled."""
     cache = _cache_dir()
     return _cache.load(
         cache,
@@ -201,7 +202,30 @@ def _shipped_component(
         lambda component: component.serialize(),
         deserialize,
         errors,
+        precompiled_artifact(),
     )
+
+
+def precompiled_artifact() -> tuple[Path, bytes]:
+    """Where a platform wheel carries the component precompiled, and the key its digest is made
+    with: a fresh Lambda environment has an empty cache, and compiling costs 130 ms or more.
+    Verified like a cache file; refused (another CPU's features) means compiling here."""
+    key = f"precompiled|wasmtime {_native.RUNTIME_WASMTIME}|{platform.machine()}"
+    return component_path().with_name("durable_core.cwasm"), key.encode()
+
+
+def write_precompiled() -> Path:
+    """Compiles the shipped component on wasmtime-py's full library (the default Config, as a
+    cache miss would) and writes it beside the component as ``precompiled_artifact`` says. The
+    build backend runs this for platform wheels."""
+    path, key = precompiled_artifact()
+    wasm = component_path()
+    wasm_stat = os.stat(wasm)
+    wasm_bytes = wasm.read_bytes()
+    artifact = _native.Component.compile(_native.Engine(), wasm_bytes).serialize()
+    _cache.write_atomic(path, key, wasm_bytes, wasm_stat, artifact)
+    path.chmod(0o644)  # package data: readable by the user a function runs as
+    return path
 
 
 class _RuntimeLibraryRefused(Exception):

@@ -11,7 +11,13 @@ the file identity it had then) and a keyed BLAKE2b of everything after the diges
 file is used only if the digest matches and the shipped component is still the one it was
 compiled from; otherwise the component is compiled again and the file replaced atomically
 (temporary file + rename, the temporary removed on any failure). Deserializing reads from the
-verified bytes in memory, so the file cannot change between the check and the use.
+verified bytes in memory, so the file cannot change between the check and the use. A component
+file with the compiled content but another identity (a reinstall) is hashed once, and the file
+re-stamped.
+
+A platform wheel also ships the component precompiled in the same format (``durable_core.cwasm``
+beside it): used, and copied into the cache, when the cache has nothing for this component, so
+that a first start with an empty cache does not compile.
 
 This module imports no wasmtime code: the loader passes in how to compile, serialize and
 deserialize.

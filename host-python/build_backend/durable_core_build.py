@@ -17,7 +17,6 @@ pure and warm starts use wasmtime-py's full library.
 from __future__ import annotations
 
 import hashlib
-import os
 import subprocess
 import sys
 import sysconfig
@@ -95,10 +94,14 @@ def precompile() -> None:
     """Writes the component precompiled for this platform (durable_core._runtime's
     write_precompiled, on the build environment's wasmtime), so that a first start with an
     empty cache, as every new Lambda environment has, deserializes instead of compiling."""
+    # src/ put on the path by the program itself: the build environment may ignore PYTHONPATH.
+    program = (
+        f"import sys; sys.path.insert(0, {str(PACKAGE_DIR / 'src')!r}); "
+        "from durable_core._runtime import write_precompiled; write_precompiled()"
+    )
     done = subprocess.run(
-        [sys.executable, "-c", "from durable_core._runtime import write_precompiled as w; w()"],
+        [sys.executable, "-c", program],
         cwd=PACKAGE_DIR,
-        env={**os.environ, "PYTHONPATH": str(PACKAGE_DIR / "src")},
         capture_output=True,
         text=True,
         check=False,

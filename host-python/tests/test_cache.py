@@ -331,3 +331,18 @@ def test_a_damaged_or_stale_precompiled_component_is_compiled_instead(
     cache = tmp_path / "cache"
     assert count_compiles(cache, precompiled_site) == ("stale-checkpoint-token", 1)
     assert count_compiles(cache, precompiled_site) == ("stale-checkpoint-token", 0)  # cached
+
+
+def test_the_precompiled_component_assumes_no_avx512(precompiled_site: Path):
+    # Compiled for every Lambda x86 host, not only this one: on a CPU with AVX-512 the default
+    # compile records those features and the precompiled one does not, and both load here.
+    cpu = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
+    if os.uname().machine != "x86_64" or " avx512f" not in cpu:
+        pytest.skip("needs an x86-64 CPU with AVX-512 to tell the two apart")
+    from durable_core import _native
+
+    wasm = (precompiled_site / "durable_core" / "durable_core.wasm").read_bytes()
+    shipped = (precompiled_site / "durable_core" / "durable_core.cwasm").read_bytes()
+    default = _native.Component.compile(_native.Engine(), wasm).serialize()
+    assert shipped[_cache._HEADER.size :] != default
+    assert count_compiles("off", precompiled_site) == ("stale-checkpoint-token", 0)

@@ -243,6 +243,9 @@ _FLAT_KINDS = {"u32": _U32, "u64": _U64, "f64": _F64, "string": _STRING}
 _P = c_void_p  # opaque handles
 _SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
     "wasm_engine_new": (_P, []),
+    "wasm_config_new": (_P, []),
+    "wasm_engine_new_with_config": (_P, [_P]),
+    "wasmtime_config_cranelift_flag_set": (None, [_P, c_char_p, c_char_p]),
     "wasm_engine_delete": (None, [_P]),
     "wasm_byte_vec_new": (None, [POINTER(_ByteVec), c_size_t, c_char_p]),
     "wasm_byte_vec_delete": (None, [POINTER(_ByteVec)]),
@@ -273,7 +276,9 @@ _SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
 
 
 # Present only in a library built with a compiler.
-_COMPILER_ONLY = frozenset({"wasmtime_component_new", "wasmtime_component_serialize"})
+_COMPILER_ONLY = frozenset(
+    {"wasmtime_component_new", "wasmtime_component_serialize", "wasmtime_config_cranelift_flag_set"}
+)
 
 
 class _Lib:
@@ -311,9 +316,23 @@ def _error(lib: _Lib, error: int) -> NativeError:
 
 
 class Engine:
-    def __init__(self, path: Path | None = None) -> None:
+    def __init__(self, path: Path | None = None, cranelift: dict[str, str] | None = None) -> None:
+        """``cranelift``: compiler settings (the library must have a compiler); otherwise the
+        default Config. wasmtime's C API aborts the process on a setting it does not know, so
+        only the fixed settings of ``_runtime.write_precompiled`` come here, at build time, in a
+        process of their own."""
         self.lib = lib(path)
-        self.ptr = self.lib.wasm_engine_new()
+        if not cranelift:
+            self.ptr = self.lib.wasm_engine_new()
+            return
+        if self.lib.wasmtime_config_cranelift_flag_set is None:
+            raise NativeError("this wasmtime library has no compiler to configure")
+        config = self.lib.wasm_config_new()
+        for name, value in cranelift.items():
+            self.lib.wasmtime_config_cranelift_flag_set(config, name.encode(), value.encode())
+        self.ptr = self.lib.wasm_engine_new_with_config(config)  # takes the config
+        if not self.ptr:
+            raise NativeError(f"wasmtime refused the compiler settings {cranelift}")
 
     def __del__(self) -> None:
         if getattr(self, "ptr", None):

@@ -214,15 +214,27 @@ def precompiled_artifact() -> tuple[Path, bytes]:
     return component_path().with_name("durable_core.cwasm"), key.encode()
 
 
+# CPU features a precompiled component must not assume, per machine: an artifact records the
+# features it was compiled for, and a CPU without one refuses it (and compiles). x86-64 keeps
+# AVX2, BMI and FMA and drops AVX-512, which not every x86 server has.
+_PORTABLE = {
+    "x86_64": {
+        f"has_{feature}": "false"
+        for feature in ("avx512f", "avx512vl", "avx512dq", "avx512vbmi", "avx512bitalg")
+    },
+}
+
+
 def write_precompiled() -> Path:
-    """Compiles the shipped component on wasmtime-py's full library (the default Config, as a
-    cache miss would) and writes it beside the component as ``precompiled_artifact`` says. The
-    build backend runs this for platform wheels."""
+    """Compiles the shipped component on wasmtime-py's full library for the CPUs of its machine
+    kind (``_PORTABLE``), not only this one, and writes it beside the component as
+    ``precompiled_artifact`` says. The build backend runs this for platform wheels."""
     path, key = precompiled_artifact()
     wasm = component_path()
     wasm_stat = os.stat(wasm)
     wasm_bytes = wasm.read_bytes()
-    artifact = _native.Component.compile(_native.Engine(), wasm_bytes).serialize()
+    engine = _native.Engine(None, _PORTABLE.get(platform.machine()))
+    artifact = _native.Component.compile(engine, wasm_bytes).serialize()
     _cache.write_atomic(path, key, wasm_bytes, wasm_stat, artifact)
     path.chmod(0o644)  # package data: readable by the user a function runs as
     return path

@@ -254,21 +254,20 @@ class _NativeBackend:
             runtime_library = _native.runtime_library_path()
             if runtime_library is not None:
                 self._engine = _native.Engine(runtime_library)
-                self._component = self._load(wasm, compiler=None)
+                self._component = self._load(wasm, runtime_only=True)
                 self.library = runtime_library
                 return
         except (_RuntimeLibraryRefused, _native.NativeUnavailable, OSError, AttributeError):
             pass  # missing or not loadable here (another libc, a damaged file), another version
-        self._engine = engine = _native.Engine()
-        self._component = self._load(wasm, compiler=engine)
+        self._engine = _native.Engine()
+        self._component = self._load(wasm, runtime_only=False)
         self.library = _native.library_path()
 
-    def _load(self, wasm: bytes | str | None, compiler: Any) -> Any:
-        """The component on ``self._engine``; ``compiler`` is that engine when it can compile,
-        None for the runtime-only library (the full library compiles then, on a cache miss only,
-        so a warm start never maps it)."""
+    def _load(self, wasm: bytes | str | None, runtime_only: bool) -> Any:
+        """The component on ``self._engine``. A runtime-only library cannot compile: the full
+        library does then, on a cache miss only, so a warm start never maps it."""
         native, engine = self._native, self._engine
-        if compiler is not None:
+        if not runtime_only:
             compile_wasm: Callable[[bytes], Any] = lambda data: native.Component.compile(  # noqa: E731
                 engine, data
             )
@@ -303,12 +302,12 @@ class _NativeInstance:
 
     def call(self, name: str, *args: Any) -> Any:
         interface, _, function = name.partition("#")
+        signature = self._instance.NO_ARGS
         if args:
             from ._signatures import SIGNATURES
 
             signature = SIGNATURES[name]
-            return self._instance.call_typed(_interface(interface), function, signature, args)
-        return self._instance.call_no_args(_interface(interface), function)
+        return self._instance.call_typed(_interface(interface), function, signature, args)
 
     def flat(self, name: str, params: tuple[str, ...], result: str) -> Callable[..., Any]:
         caller = self._flat.get(name)

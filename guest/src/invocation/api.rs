@@ -619,15 +619,10 @@ fn output_text(profile: Profile, output: &Output) -> String {
 /// `until` of a host's `{"call":"next-io","until":n}` spelled exactly so (the pump's request,
 /// read without a parse); any other spelling goes through the parser to the same call.
 fn next_io_until(request: &str) -> Option<u64> {
-    let digits = request
-        .strip_prefix(r#"{"call":"next-io","until":"#)?
-        .strip_suffix('}')?;
+    let rest = request.strip_prefix(r#"{"call":"next-io","until":"#)?;
     // As `index` reads it: a whole number up to u32::MAX (anything else is the parser's to reject).
-    let canonical =
-        digits.bytes().all(|b| b.is_ascii_digit()) && (digits == "0" || !digits.starts_with('0'));
-    canonical
-        .then(|| digits.parse::<u32>().ok().map(u64::from))
-        .flatten()
+    let (until, rest) = whole(rest, u64::from(u32::MAX))?;
+    (rest == "}").then_some(until)
 }
 
 /// `key` (with its punctuation) and a sequence number or null.

@@ -99,31 +99,26 @@ def precompile() -> None:
         f"import sys; sys.path.insert(0, {str(PACKAGE_DIR / 'src')!r}); "
         "from durable_core._runtime import write_precompiled; write_precompiled()"
     )
-    done = subprocess.run(
+    _run(
         [sys.executable, "-c", program],
-        cwd=PACKAGE_DIR,
-        capture_output=True,
-        text=True,
-        check=False,
+        PACKAGE_DIR,
+        "precompiling the component failed",
+        "so no platform wheel is built without it",
+        "The build environment needs wasmtime (a build requirement).",
     )
-    if done.returncode != 0:
-        raise ComponentMissingError(
-            f"durable-core: precompiling the component failed (exit {done.returncode}); the "
-            f"build environment needs wasmtime (a build requirement). Its output:\n"
-            f"{done.stdout}{done.stderr}"
-        )
 
 
 def _run_build_script(script: Path, consequence: str, advice: str) -> None:
     """Runs a checkout's build script (none outside a checkout); raises if it fails."""
-    if not script.is_file():
-        return
-    done = subprocess.run(
-        [str(script)], cwd=script.parent.parent, capture_output=True, text=True, check=False
-    )
+    if script.is_file():
+        _run([str(script)], script.parent.parent, f"{script} failed", consequence, advice)
+
+
+def _run(command: list[str], cwd: Path, failed: str, consequence: str, advice: str) -> None:
+    done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise ComponentMissingError(
-            f"durable-core: {script} failed (exit {done.returncode}), {consequence}. "
+            f"durable-core: {failed} (exit {done.returncode}), {consequence}. "
             f"Its output:\n{done.stdout}{done.stderr}\n{advice}"
         )
 
@@ -149,8 +144,10 @@ def build_wheel(
     ensure_component()
     # setuptools copies package data into build/lib and never removes it: a platform file left
     # there by an earlier build must not reach this one unless src/ has it now.
-    for name in ("_wasmtime_runtime.so", "_wasmtime_runtime.dylib", PRECOMPILED.name):
-        (PACKAGE_DIR / "build" / "lib" / "durable_core" / name).unlink(missing_ok=True)
+    for platform_file in [*RUNTIME_LIBRARIES, PRECOMPILED]:
+        (PACKAGE_DIR / "build" / "lib" / "durable_core" / platform_file.name).unlink(
+            missing_ok=True
+        )
     if not ensure_runtime_library():
         PRECOMPILED.unlink(missing_ok=True)  # platform code has no place in a pure wheel
         return _setuptools.build_wheel(wheel_directory, config_settings, metadata_directory)
